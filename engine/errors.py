@@ -1,0 +1,73 @@
+"""Typed errors of the engine. Each names the node and/or key it concerns.
+
+Everything a user can get wrong raises a subclass of ``LayerStudioError``; the CLI and the
+app catch exactly these and show ``str(error)``, never a traceback.
+"""
+from __future__ import annotations
+
+
+class LayerStudioError(Exception):
+    """Base of every error caused by user input. ``node`` and ``key`` locate it."""
+
+    def __init__(self, message: str, *, node: str | None = None, key: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.node = node
+        self.key = key
+
+    def as_dict(self) -> dict:
+        return {"node": self.node, "key": self.key, "message": self.message}
+
+
+# -- graph edits refused by the model API ---------------------------------------------
+class GraphError(LayerStudioError):
+    """A structural edit the graph model refuses."""
+
+
+class UnknownNodeError(GraphError):
+    pass
+
+
+class UnknownPortError(GraphError):
+    pass
+
+
+class UnknownTypeError(GraphError):
+    pass
+
+
+class DuplicateIdError(GraphError):
+    pass
+
+
+class CycleError(GraphError):
+    pass
+
+
+class SelfEdgeError(GraphError):
+    pass
+
+
+class DuplicateEdgeError(GraphError):
+    pass
+
+
+class ParamError(GraphError):
+    """A parameter that is unknown, ill-typed, NaN or out of range."""
+
+
+# -- files and configuration ------------------------------------------------------------
+class ProjectFormatError(LayerStudioError):
+    """The file was read but is not a valid project (CLI exit 1)."""
+
+
+class UnreadableFileError(LayerStudioError):
+    """Missing, unreadable, empty, binary, not JSON or nested too deep (CLI exit 2)."""
+
+
+class ConfigError(LayerStudioError):
+    """An invalid ``dataset`` or ``training`` setting; ``key`` is its dotted path."""
+
+
+class ShapeError(LayerStudioError):
+    """Raised by a layer's shape rule; becomes a diagnostic on a graph that stays editable."""

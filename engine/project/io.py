@@ -1,0 +1,189 @@
+"""Read and write project files.
+
+Errors: ``UnreadableFileError`` for what is not a JSON object (missing, unreadable, empty,
+binary, invalid or too deeply nested JSON; CLI exit 2) and ``ProjectFormatError`` /
+``GraphError`` for a JSON document that is not a valid project (CLI exit 1). ``load``
+refuses structural errors; shape problems are left to ``Inference.diagnostics``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from engine.errors import GraphError, LayerStudioError, ProjectFormatError, UnreadableFileError
+from engine.graph import Graph
+from engine.project.document import FORMAT, Project
+from engine.project.migrate import migrate
+
+MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+
+
+def load(path: str | os.PathLike) -> Project:
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise UnreadableFileError(f"{path} is a folder, not a project file")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise UnreadableFileError(f"{path} is {size // 2**20} MiB; a project file is at most 64 MiB")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableFileError(f"{path}: no such file") from None
+    except PermissionError:
+        raise UnreadableFileError(f"{path}: permission denied") from None
+    except OSError as e:
+        raise UnreadableFileError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        return loads(data)
+    except LayerStudioError as e:
+        e.message = f"{path.name}: {e.message}"
+        e.args = (e.message,)
+        raise
+
+
+def parse_json(data: bytes | str) -> Any:
+    if isinstance(data, bytes):
+        if not data.strip():
+            raise UnreadableFileError("the file is empty")
+        if b"\x00" in data[:8192]:
+            raise UnreadableFileError("this is a binary file, not a JSON project")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UnreadableFileError("the file is not UTF-8 text") from None
+    else:
+        text = data
+    if not text.strip():
+        raise UnreadableFileError("the file is empty")
+    _check_depth(text)
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        raise UnreadableFileError(f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+    except RecursionError:
+        raise UnreadableFileError(f"JSON nested more than {MAX_DEPTH} levels deep") from None
+
+
+def _reject_constant(name: str):
+    raise UnreadableFileError(f"not valid JSON: {name} is not a JSON value")
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting before json recurses (cheap scan; ignores brackets inside strings)."""
+    depth = 0
+    in_str = esc = False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise UnreadableFileError(f"JSON nested more than {MAX_DEPTH} levels deep")
+        elif ch in "]}":
+            depth -= 1
+
+
+def loads(data: bytes | str) -> Project:
+    doc = parse_json(data)
+    return from_dict(doc)
+
+
+def from_dict(doc: Any) -> Project:
+    if not isinstance(doc, dict):
+        raise ProjectFormatError("a project file must hold a JSON object")
+    fmt = doc.get("format")
+    if fmt != FORMAT:
+        raise ProjectFormatError(f"format must be {FORMAT!r}, got {fmt!r}", key="format")
+    doc = migrate(dict(doc))
+    name = doc.get("name", "Untitled")
+    if not isinstance(name, str):
+        raise ProjectFormatError("name must be text", key="name")
+    graph_doc = doc.get("graph")
+    if not isinstance(graph_doc, dict):
+        raise ProjectFormatError("graph must be an object with nodes and edges", key="graph")
+    graph = graph_from_dict(graph_doc)
+    sections = {}
+    for key in ("dataset", "training"):
+        value = doc.get(key, {})
+        if not isinstance(value, dict):
+            raise ProjectFormatError(f"{key} must be an object", key=key)
+        sections[key] = value
+    sections["dataset"].setdefault("source", "builtin:shapes")
+    known = {"format", "version", "name", "graph", "dataset", "training"}
+    return Project(
+        name=name, graph=graph, dataset=sections["dataset"], training=sections["training"],
+        extra={k: v for k, v in doc.items() if k not in known},
+        graph_extra={k: v for k, v in graph_doc.items() if k not in ("nodes", "edges")},
+    )
+
+
+NODE_KEYS = {"id", "type", "params", "pos", "label", "trainable"}
+
+
+def graph_from_dict(graph_doc: dict) -> Graph:
+    nodes, edges = graph_doc.get("nodes", []), graph_doc.get("edges", [])
+    if not isinstance(nodes, list):
+        raise ProjectFormatError("graph.nodes must be a list", key="graph.nodes")
+    if not isinstance(edges, list):
+        raise ProjectFormatError("graph.edges must be a list", key="graph.edges")
+    if len(nodes) > MAX_NODES:
+        raise ProjectFormatError(f"the graph has {len(nodes)} nodes; at most {MAX_NODES}", key="graph.nodes")
+    g = Graph()
+    for i, nd in enumerate(nodes):
+        if not isinstance(nd, dict):
+            raise ProjectFormatError(f"graph.nodes[{i}] must be an object", key=f"graph.nodes[{i}]")
+        if "id" not in nd or "type" not in nd:
+            raise ProjectFormatError(f"graph.nodes[{i}] needs an id and a type", key=f"graph.nodes[{i}]")
+        params = nd.get("params", {})
+        if params is None:
+            params = {}
+        g.add_node(nd["id"], nd["type"], params, pos=nd.get("pos"), label=nd.get("label"),
+                   trainable=nd.get("trainable", True),
+                   extra={k: v for k, v in nd.items() if k not in NODE_KEYS})
+    for i, ed in enumerate(edges):
+        if not isinstance(ed, dict) or "from" not in ed or "to" not in ed:
+            raise ProjectFormatError(f"graph.edges[{i}] must be an object with from and to",
+                                     key=f"graph.edges[{i}]")
+        g.connect(ed["from"], ed["to"], ed.get("port", 0))
+    return g
+
+
+def dumps(project: Project) -> str:
+    return json.dumps(project.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def save(project: Project, path: str | os.PathLike) -> None:
+    """Atomic: write a temp file in the same folder, fsync, then ``os.replace``."""
+    write_atomic(Path(path), dumps(project).encode("utf-8"))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+__all__ = ["GraphError", "dumps", "from_dict", "graph_from_dict", "load", "loads", "save", "write_atomic"]
