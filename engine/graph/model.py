@@ -171,7 +171,9 @@ class Graph:
     # -- edits -----------------------------------------------------------------------
     def add_node(self, node_id: str, type_: str, params: Mapping[str, Any] | None = None, *,
                  pos=None, label: str | None = None, trainable: bool = True,
-                 extra: Mapping[str, Any] | None = None) -> Node:
+                 extra: Mapping[str, Any] | None = None, index: int | None = None) -> Node:
+        """Add a node; ``index`` puts it at that position of the node order (undo of a removal
+        uses it so the file comes back byte for byte)."""
         node_id = check_id(node_id)
         if node_id in self.nodes:
             raise DuplicateIdError(f"a node with id {node_id!r} already exists", node=node_id, key="id")
@@ -185,8 +187,20 @@ class Graph:
         self.nodes[node_id] = node
         self._in[node_id] = {}
         self._out[node_id] = []
+        if index is not None and index < len(self.nodes) - 1:
+            self._reorder(node_id, index)
         self.node_added.emit(node_id)
         return node
+
+    def _reorder(self, node_id: str, index: int) -> None:
+        order = [n for n in self.nodes if n != node_id]
+        order.insert(index, node_id)
+        self.nodes = {n: self.nodes[n] for n in order}
+        self._in = {n: self._in[n] for n in order}
+        self._out = {n: self._out[n] for n in order}
+
+    def index_of(self, node_id: str) -> int:
+        return list(self.nodes).index(node_id)
 
     def remove_node(self, node_id: str) -> None:
         self.node(node_id)
