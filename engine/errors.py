@@ -71,3 +71,7 @@ class ConfigError(LayerStudioError):
 
 class ShapeError(LayerStudioError):
     """Raised by a layer's shape rule; becomes a diagnostic on a graph that stays editable."""
+
+
+class DatasetError(LayerStudioError):
+    """A dataset that cannot be opened or used; ``key`` is the setting that fixes it ("dataset.source")."""
