@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from engine.errors import GraphError, LayerStudioError, ProjectFormatError, UnreadableFileError
+from engine.catalog import get_spec
+from engine.errors import (DuplicateIdError, GraphError, LayerStudioError, ParamError, ProjectFormatError,
+                           UnknownNodeError, UnknownTypeError, UnreadableFileError)
 from engine.graph import Graph
 from engine.project.document import FORMAT, Project
 from engine.project.migrate import migrate
@@ -23,7 +25,10 @@ MAX_DEPTH = 64
 MAX_NODES = 100_000
 
 
-def load(path: str | os.PathLike) -> Project:
+def load(path: str | os.PathLike, *, errors: list[LayerStudioError] | None = None) -> Project:
+    """Read a project file. With ``errors`` (a list), structural errors of the graph and of the
+    sections are appended to it instead of raised, and what is valid is loaded (``check`` lists
+    every error this way); what makes the whole file unusable still raises."""
     path = Path(path)
     try:
         if path.is_dir():
@@ -39,7 +44,7 @@ def load(path: str | os.PathLike) -> Project:
     except OSError as e:
         raise UnreadableFileError(f"{path}: cannot read ({e.strerror or e})") from None
     try:
-        return loads(data)
+        return loads(data, errors=errors)
     except LayerStudioError as e:
         e.message = f"{path.name}: {e.message}"
         e.args = (e.message,)
@@ -95,30 +100,42 @@ def _check_depth(text: str) -> None:
             depth -= 1
 
 
-def loads(data: bytes | str) -> Project:
+def loads(data: bytes | str, *, errors: list[LayerStudioError] | None = None) -> Project:
     doc = parse_json(data)
-    return from_dict(doc)
+    return from_dict(doc, errors=errors)
 
 
-def from_dict(doc: Any) -> Project:
+def _collector(errors: list[LayerStudioError] | None):
+    """``report(err)``: raise it, or (collecting) append it and carry on."""
+    def report(err: LayerStudioError) -> None:
+        if errors is None:
+            raise err
+        errors.append(err)
+    return report
+
+
+def from_dict(doc: Any, *, errors: list[LayerStudioError] | None = None) -> Project:
     if not isinstance(doc, dict):
         raise ProjectFormatError("a project file must hold a JSON object")
     fmt = doc.get("format")
     if fmt != FORMAT:
         raise ProjectFormatError(f"format must be {FORMAT!r}, got {fmt!r}", key="format")
     doc = migrate(dict(doc))
+    report = _collector(errors)
     name = doc.get("name", "Untitled")
     if not isinstance(name, str):
-        raise ProjectFormatError("name must be text", key="name")
+        report(ProjectFormatError("name must be text", key="name"))
+        name = "Untitled"
     graph_doc = doc.get("graph")
     if not isinstance(graph_doc, dict):
         raise ProjectFormatError("graph must be an object with nodes and edges", key="graph")
-    graph = graph_from_dict(graph_doc)
+    graph = graph_from_dict(graph_doc, errors=errors)
     sections = {}
     for key in ("dataset", "training"):
         value = doc.get(key, {})
         if not isinstance(value, dict):
-            raise ProjectFormatError(f"{key} must be an object", key=key)
+            report(ProjectFormatError(f"{key} must be an object", key=key))
+            value = {}
         sections[key] = value
     sections["dataset"].setdefault("source", "builtin:shapes")
     known = {"format", "version", "name", "graph", "dataset", "training"}
@@ -132,7 +149,11 @@ def from_dict(doc: Any) -> Project:
 NODE_KEYS = {"id", "type", "params", "pos", "label", "trainable"}
 
 
-def graph_from_dict(graph_doc: dict) -> Graph:
+def graph_from_dict(graph_doc: dict, *, errors: list[LayerStudioError] | None = None) -> Graph:
+    """Build a ``Graph``; with ``errors`` (a list), refused nodes and edges are reported there
+    and skipped. A node refused only for its params is still added, with its valid params, so
+    that its edges stay and the error is not followed by a cascade of "missing input"."""
+    report = _collector(errors)
     nodes, edges = graph_doc.get("nodes", []), graph_doc.get("edges", [])
     if not isinstance(nodes, list):
         raise ProjectFormatError("graph.nodes must be a list", key="graph.nodes")
@@ -141,23 +162,76 @@ def graph_from_dict(graph_doc: dict) -> Graph:
     if len(nodes) > MAX_NODES:
         raise ProjectFormatError(f"the graph has {len(nodes)} nodes; at most {MAX_NODES}", key="graph.nodes")
     g = Graph()
+    refused: set = set()  # ids of nodes that were not added (collecting mode)
     for i, nd in enumerate(nodes):
         if not isinstance(nd, dict):
-            raise ProjectFormatError(f"graph.nodes[{i}] must be an object", key=f"graph.nodes[{i}]")
+            report(ProjectFormatError(f"graph.nodes[{i}] must be an object", key=f"graph.nodes[{i}]"))
+            continue
         if "id" not in nd or "type" not in nd:
-            raise ProjectFormatError(f"graph.nodes[{i}] needs an id and a type", key=f"graph.nodes[{i}]")
+            report(ProjectFormatError(f"graph.nodes[{i}] needs an id and a type", key=f"graph.nodes[{i}]"))
+            continue
         params = nd.get("params", {})
         if params is None:
             params = {}
-        g.add_node(nd["id"], nd["type"], params, pos=nd.get("pos"), label=nd.get("label"),
-                   trainable=nd.get("trainable", True),
-                   extra={k: v for k, v in nd.items() if k not in NODE_KEYS})
+        kwargs = dict(pos=nd.get("pos"), label=nd.get("label"), trainable=nd.get("trainable", True),
+                      extra={k: v for k, v in nd.items() if k not in NODE_KEYS})
+        try:
+            g.add_node(nd["id"], nd["type"], params, **kwargs)
+        except GraphError as e:
+            report(e)
+            if not isinstance(e, (DuplicateIdError, UnknownTypeError)) and e.key != "id":
+                _add_sanitized(g, nd["id"], nd["type"], params, kwargs)
+            if isinstance(nd["id"], str) and nd["id"] not in g.nodes:
+                refused.add(nd["id"])
     for i, ed in enumerate(edges):
         if not isinstance(ed, dict) or "from" not in ed or "to" not in ed:
-            raise ProjectFormatError(f"graph.edges[{i}] must be an object with from and to",
-                                     key=f"graph.edges[{i}]")
-        g.connect(ed["from"], ed["to"], ed.get("port", 0))
+            report(ProjectFormatError(f"graph.edges[{i}] must be an object with from and to",
+                                      key=f"graph.edges[{i}]"))
+            continue
+        src, dst = ed["from"], ed["to"]
+        try:
+            g.connect(src, dst, ed.get("port", 0))
+        except UnknownNodeError as e:
+            if src in refused or dst in refused:
+                continue  # the node's own error was reported; its edges are not news
+            e.message = f"edge {_show(src)} → {_show(dst)}: {e.message}"
+            e.args = (e.message,)
+            report(e)
+        except GraphError as e:
+            report(e)
     return g
+
+
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _add_sanitized(g: Graph, node_id: str, type_: str, params: Any, kwargs: dict) -> None:
+    """Collecting mode: add a node that was refused for a bad param, pos, label or trainable
+    flag, keeping only what is valid, so its edges stay and its error is not followed by a
+    cascade of "missing input" diagnostics downstream. Skipped if still refused."""
+    index = get_spec(type_).param_index
+    ok = {}
+    for k, v in (params.items() if isinstance(params, dict) else ()):
+        if k in index:
+            try:
+                index[k].validate(v)
+                ok[k] = v
+            except ParamError:
+                pass
+    safe = dict(kwargs)
+    if not isinstance(safe["label"], str):
+        safe["label"] = None
+    if not isinstance(safe["trainable"], bool):
+        safe["trainable"] = True
+    try:
+        g.add_node(node_id, type_, ok, **safe)
+    except GraphError:
+        try:
+            g.add_node(node_id, type_, ok, **dict(safe, pos=None))
+        except GraphError:
+            pass  # already reported: the node is skipped
 
 
 def dumps(project: Project) -> str:

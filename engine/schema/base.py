@@ -90,6 +90,13 @@ def resolve(section_name: str, section: Any, settings: Sequence[Setting]) -> tup
     if not isinstance(section, Mapping):
         raise ConfigError(f"{section_name} must be an object", key=section_name)
     values: dict[str, Any] = {}
+    # A group of settings (``optimizer``) given as something other than an object would
+    # otherwise be silently ignored: refuse it, naming the key.
+    for prefix in sorted({s.key.rsplit(".", 1)[0] for s in settings if "." in s.key}):
+        given = get_path(section, prefix)
+        if given is not _MISSING and not isinstance(given, Mapping):
+            full = f"{section_name}.{prefix}"
+            raise ConfigError(f"{full}: must be an object, got {given!r:.40}", key=full)
     # two passes: settings without conditions first, so conditions can read them
     for s in sorted(settings, key=lambda s: bool(s.when)):
         given = get_path(section, s.key)
