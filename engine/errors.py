@@ -75,3 +75,17 @@ class ShapeError(LayerStudioError):
 
 class DatasetError(LayerStudioError):
     """A dataset that cannot be opened or used; ``key`` is the setting that fixes it ("dataset.source")."""
+
+
+# -- export and import ------------------------------------------------------------------
+class ExportError(LayerStudioError):
+    """An export that cannot be done: weights that do not match the graph, a failed check (CLI exit 1)."""
+
+
+class ImportModelError(LayerStudioError):
+    """A model that cannot be imported: it fails to load or trace, or uses ops the catalog lacks (CLI exit 1)."""
+
+
+class ModelNotFoundError(ImportModelError):
+    """The model named on the command line does not exist: an unknown torchvision name, a missing
+    .py file, or a file without that class (CLI exit 2, a usage error)."""
