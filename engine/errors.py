@@ -89,3 +89,13 @@ class ImportModelError(LayerStudioError):
 class ModelNotFoundError(ImportModelError):
     """The model named on the command line does not exist: an unknown torchvision name, a missing
     .py file, or a file without that class (CLI exit 2, a usage error)."""
+
+
+# -- interpretability -------------------------------------------------------------------
+class ExplainError(LayerStudioError):
+    """An explanation that cannot be computed: an undecodable image, a wrong channel count, a layer
+    that is not a convolution, a checkpoint that does not match the graph. ``key`` names the input."""
+
+
+class Cancelled(LayerStudioError):
+    """The user cancelled a long computation; nothing was changed. Not a failure: show no error."""
