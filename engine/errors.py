@@ -99,3 +99,25 @@ class ExplainError(LayerStudioError):
 
 class Cancelled(LayerStudioError):
     """The user cancelled a long computation; nothing was changed. Not a failure: show no error."""
+
+
+# -- training ---------------------------------------------------------------------------
+class PreflightError(LayerStudioError):
+    """A check before the first training step failed: the model does not fit the data (output
+    size, input shape or dtype) or the device memory. The message names the setting to change."""
+
+
+class RunDirError(LayerStudioError):
+    """A run directory that cannot be resumed or followed (missing, no checkpoint, still running)."""
+
+
+class TrainingFailed(LayerStudioError):
+    """A run that started and then failed (NaN/Inf, out of memory, crash, checkpoint write).
+
+    ``failure`` is the classified failure as a dict (see ``engine.runs.failures``); CLI exit 3.
+    """
+
+    def __init__(self, message: str, *, failure: dict | None = None, node: str | None = None,
+                 key: str | None = None):
+        super().__init__(message, node=node, key=key)
+        self.failure = failure or {"kind": "exception", "message": message}
