@@ -121,3 +121,7 @@ class TrainingFailed(LayerStudioError):
                  key: str | None = None):
         super().__init__(message, node=node, key=key)
         self.failure = failure or {"kind": "exception", "message": message}
+
+
+class BuildError(LayerStudioError):
+    """The graph cannot be compiled to a torch module (it has errors); ``node`` names the first."""
