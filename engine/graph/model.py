@@ -63,7 +63,10 @@ def check_id(node_id: Any) -> str:
         raise GraphError(f"node id must be non-empty text, got {node_id!r}", key="id")
     if len(node_id) > MAX_ID_LEN:
         raise GraphError(f"node id is longer than {MAX_ID_LEN} characters: {node_id[:20]!r}…", key="id")
-    if any(ord(c) < 32 for c in node_id):
+    # control characters (C0, C1), line separators and lone surrogates: an id is printed in
+    # one-line messages and written to files, where these would break or be refused
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" or 0xD800 <= ord(c) < 0xE000
+           for c in node_id):
         raise GraphError(f"node id {node_id!r} contains control characters", node=node_id, key="id")
     return node_id
 

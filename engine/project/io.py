@@ -67,15 +67,13 @@ def parse_json(data: bytes | str) -> Any:
         raise UnreadableFileError("the file is empty")
     _check_depth(text)
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        # NaN and Infinity are read (as Python's json writes them) so that validation can say
+        # which parameter or setting holds one, instead of a bare "not JSON".
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise UnreadableFileError(f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
     except RecursionError:
         raise UnreadableFileError(f"JSON nested more than {MAX_DEPTH} levels deep") from None
-
-
-def _reject_constant(name: str):
-    raise UnreadableFileError(f"not valid JSON: {name} is not a JSON value")
 
 
 def _check_depth(text: str) -> None:
@@ -235,7 +233,13 @@ def _add_sanitized(g: Graph, node_id: str, type_: str, params: Any, kwargs: dict
 
 
 def dumps(project: Project) -> str:
-    return json.dumps(project.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    doc = project.to_dict()
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\\ud800" in a name): keep it escaped
+        text = json.dumps(doc, indent=2) + "\n"
+    return text
 
 
 def save(project: Project, path: str | os.PathLike) -> None:
