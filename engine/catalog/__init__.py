@@ -7,12 +7,14 @@
 """
 from __future__ import annotations
 
-from engine.catalog.layers import activation, conv, core, linear, pooling
+from engine.catalog.layers import (activation, conv, core, dropout, embedding, linear, merge, norm, pooling,
+                                   recurrent, reshape, upsample)
 from engine.catalog.spec import LayerCost, LayerSpec, Param, TensorMeta
 from engine.errors import UnknownTypeError
 
 CATALOG: dict[str, LayerSpec] = {}
-for _module in (core, linear, conv, pooling, activation):
+for _module in (core, linear, conv, pooling, activation, norm, dropout, recurrent, embedding, merge,
+                reshape, upsample):
     for _spec in _module.SPECS:
         assert _spec.type not in CATALOG, _spec.type
         CATALOG[_spec.type] = _spec

@@ -27,7 +27,7 @@ def spatial(t: TensorMeta, type_: str, dims: int) -> tuple[int, Shape]:
     """Split a [C, *spatial] input; torch also accepts unbatched inputs but our shapes never are."""
     need_float(t, type_)
     if len(t.shape) != dims + 1:
-        want = ["C", "L"] if dims == 1 else ["C", "H", "W"][: dims + 1]
+        want = {1: ["C", "L"], 2: ["C", "H", "W"], 3: ["C", "D", "H", "W"]}[dims]
         raise ShapeError(f"{type_} expects an input of shape [{', '.join(want)}], got {fmt(t.shape)}")
     return t.shape[0], t.shape[1:]
 
@@ -43,6 +43,23 @@ def window_out(size: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False
     else:
         out = span // s + 1
     return out
+
+
+def batch_dim(d: int, rank: int, type_: str, key: str, *, allow_batch: bool = False) -> int:
+    """Normalize a torch ``dim`` that counts the batch dimension (``rank`` excludes it).
+
+    Returns the index into the full shape (0 = batch). Our rules refuse the batch dimension
+    unless ``allow_batch``: mixing samples is never what a user meant.
+    """
+    full, given = rank + 1, d
+    if not -full <= d < full:
+        raise ShapeError(f"{type_}: {key}={d} is out of range for an input with {rank} dimension"
+                         f"{'s' if rank != 1 else ''} plus the batch dimension")
+    d %= full
+    if d == 0 and not allow_batch:
+        raise ShapeError(f"{type_}: {key}={given} is the batch dimension; dimensions count the batch, "
+                         f"so the first dimension of a sample is 1")
+    return d
 
 
 def numel(shape: Shape) -> int:
