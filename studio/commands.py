@@ -137,17 +137,21 @@ class SetNodeAttr(_Command):
 
 
 class MoveNodes(_Command):
-    """Moves of the same nodes in a row merge into one undo step (a drag is one edit)."""
+    """Moves of the same nodes in a row merge into one undo step (a drag is one edit).
 
-    def __init__(self, graph: Graph, old: dict[str, Any], new: dict[str, Any]) -> None:
+    ``gesture`` identifies one drag: moves carrying a gesture merge only with moves of the
+    same gesture, so two drags of the same node in a row stay two undo steps.
+    """
+
+    def __init__(self, graph: Graph, old: dict[str, Any], new: dict[str, Any], gesture: Any = None) -> None:
         super().__init__("Move" if len(new) != 1 else f"Move {next(iter(new))}")
-        self.graph, self.old, self.new = graph, old, new
+        self.graph, self.old, self.new, self.gesture = graph, old, new, gesture
 
     def id(self) -> int:
         return MOVE_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, MoveNodes) or set(other.new) != set(self.new):
+        if not isinstance(other, MoveNodes) or set(other.new) != set(self.new) or other.gesture != self.gesture:
             return False
         self.new = other.new
         return True

@@ -151,12 +151,13 @@ class Document(QObject):
         if trainable != old:
             self.undo_stack.push(C.SetNodeAttr(self.graph, node_id, "trainable", old, trainable))
 
-    def move_nodes(self, positions: Mapping[str, tuple[float, float]]) -> None:
-        """Consecutive moves of the same nodes merge into one undo step."""
+    def move_nodes(self, positions: Mapping[str, tuple[float, float]], gesture: Any = None) -> None:
+        """Consecutive moves of the same nodes merge into one undo step; with a ``gesture``
+        token (one per mouse drag) only the moves of that gesture merge."""
         old = {n: self.graph.node(n).pos for n in positions}
         for n, p in positions.items():
             self.graph.move(n, p)
-        self.undo_stack.push(C.MoveNodes(self.graph, old, dict(positions)))
+        self.undo_stack.push(C.MoveNodes(self.graph, old, dict(positions), gesture))
 
     def auto_layout(self) -> None:
         from engine.layout import layout  # written by the foundation; imported when first used

@@ -1,0 +1,210 @@
+"""A node: a rounded card with inputs on top and the output at the bottom (top-down flow).
+
+Painting is kept cheap for big graphs: texts are laid out once per content change
+(``QStaticText``), the item is cached in device coordinates, and when zoomed out far the
+card is drawn as a plain coloured block (level of detail).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPen, QStaticText
+from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
+
+from widgets.node_editor import theme as T
+from widgets.node_editor.content import NodeContent
+
+LOD_PLAIN = 0.4  # below this zoom a node is a plain block: text would be unreadable anyway
+PAD = 10.0
+
+
+def _static(text: str) -> QStaticText:
+    st = QStaticText(text)
+    st.setTextFormat(Qt.TextFormat.PlainText)
+    st.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
+    return st
+
+
+def _elide(text: str, role: str, width: float) -> str:
+    return QFontMetricsF(T.font(role)).elidedText(text, Qt.TextElideMode.ElideRight, width)
+
+
+class NodeItem(QGraphicsItem):
+    Type = QGraphicsItem.UserType + 1
+
+    def __init__(self, key: Any, content: NodeContent) -> None:
+        super().__init__()
+        self.key = key
+        self.in_edges: list = []  # EdgeItems ending here (kept by the scene)
+        self.out_edges: list = []
+        self._target_port: int | None = None  # highlighted while an edge is dragged over
+        self._health: str | None = None
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+        self._rect = QRectF(0, 0, T.NODE_W, T.NODE_H)
+        self._path = QPainterPath()
+        self._path.addRoundedRect(self._rect, T.NODE_RADIUS, T.NODE_RADIUS)
+        self.set_content(content)
+
+    def type(self) -> int:
+        return self.Type
+
+    # -- content -------------------------------------------------------------------------
+    def set_content(self, content: NodeContent) -> None:
+        self.content = c = content
+        kind_w = min(QFontMetricsF(T.font("small")).horizontalAdvance(c.kind), T.NODE_W * 0.45)
+        self._kind = _static(_elide(c.kind, "small", kind_w + 1))
+        self._kind_w = kind_w
+        self._title = _static(_elide(c.title, "title", T.NODE_W - 2 * PAD - kind_w - 8))
+        self._detail = _static(_elide(c.detail, "small", T.NODE_W - 2 * PAD))
+        cost_w = QFontMetricsF(T.font("small")).horizontalAdvance(c.cost) if c.cost else 0.0
+        self._cost = _static(c.cost)
+        self._cost_w = cost_w
+        if c.error:
+            foot, role = "⚠ " + c.error, "small"
+            self._footer_w = T.NODE_W - 2 * PAD
+        else:
+            foot, role = c.shape, "mono"
+            self._footer_w = T.NODE_W - 2 * PAD - cost_w - 6
+        self._footer = _static(_elide(foot, role, self._footer_w))
+        self._footer_role = role
+        # port x positions, evenly spread over the top edge
+        n = len(c.ports)
+        self._port_x = {p: T.NODE_W * (i + 1) / (n + 1) for i, p in enumerate(c.ports)}
+        self.setToolTip(c.tooltip)
+        self.update()
+
+    def set_target_port(self, port: int | None) -> None:
+        if port != self._target_port:
+            self._target_port = port
+            self.update()
+
+    def set_health(self, color: str | None) -> None:
+        if color != self._health:
+            self._health = color
+            self.update()
+
+    @property
+    def health(self) -> str | None:
+        return self._health
+
+    # -- geometry --------------------------------------------------------------------------
+    def center(self) -> QPointF:
+        return self.pos() + QPointF(T.NODE_W / 2, T.NODE_H / 2)
+
+    def set_center(self, x: float, y: float) -> None:
+        self.setPos(x - T.NODE_W / 2, y - T.NODE_H / 2)
+
+    def input_anchor(self, port: int) -> QPointF:
+        """Scene position of an input port (a port not shown maps to the middle)."""
+        return self.pos() + QPointF(self._port_x.get(port, T.NODE_W / 2), 0.0)
+
+    def output_anchor(self) -> QPointF:
+        return self.pos() + QPointF(T.NODE_W / 2, T.NODE_H)
+
+    def port_at(self, scene_pos: QPointF, radius: float = T.PORT_HIT) -> tuple[str, int] | None:
+        """("in", port) or ("out", 0) when ``scene_pos`` is on a port."""
+        p = scene_pos - self.pos()
+        if self.content.has_output and (p - QPointF(T.NODE_W / 2, T.NODE_H)).manhattanLength() <= radius * 1.4:
+            return ("out", 0)
+        if abs(p.y()) <= radius:
+            best = min(self._port_x.items(), key=lambda kv: abs(kv[1] - p.x()), default=None)
+            if best is not None and abs(best[1] - p.x()) <= radius:
+                return ("in", best[0])
+        return None
+
+    def nearest_input(self, scene_pos: QPointF) -> int | None:
+        """The input port a dragged edge released over this node goes to: the closest free one."""
+        free = [p for p in self.content.ports if p not in self.content.connected]
+        candidates = free or list(self.content.ports)
+        if not candidates:
+            return None
+        x = (scene_pos - self.pos()).x()
+        return min(candidates, key=lambda p: abs(self._port_x[p] - x))
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-7, -7, 7, 7)
+
+    def shape(self) -> QPainterPath:
+        return self._path
+
+    # -- painting ----------------------------------------------------------------------------
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        c = self.content
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        border = T.color(T.ERROR) if c.error else T.color(T.NODE_BORDER)
+        if selected:
+            border = T.color(T.NODE_SELECTED)
+        body = T.color(T.ERROR_BODY) if c.error else T.color(T.NODE_BODY)
+        if lod < LOD_PLAIN:
+            painter.setPen(QPen(border, 3 if (selected or c.error) else 1.5))
+            painter.setBrush(body)
+            painter.drawRoundedRect(self._rect, T.NODE_RADIUS, T.NODE_RADIUS)
+            painter.fillRect(QRectF(0, 0, T.NODE_W, 8), T.color(c.accent))
+            return
+        if selected:  # soft halo
+            halo = T.color(T.NODE_SELECTED).lighter(100)
+            halo.setAlpha(70)
+            painter.setPen(QPen(halo, 6))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(self._path)
+        painter.setOpacity(0.55 if c.muted else 1.0)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(body)
+        painter.drawPath(self._path)
+        # header band with the category accent on its left
+        painter.save()
+        painter.setClipPath(self._path)
+        painter.fillRect(QRectF(0, 0, T.NODE_W, T.HEADER_H), T.color(T.NODE_HEADER))
+        painter.fillRect(QRectF(0, 0, 4, T.NODE_H), T.color(c.accent))
+        painter.restore()
+        painter.setPen(QPen(T.color("#3a3f47"), 1))
+        painter.drawLine(QPointF(4, T.FOOTER_Y - 2), QPointF(T.NODE_W, T.FOOTER_Y - 2))
+        painter.setPen(QPen(border, 2 if (selected or c.error) else 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        # texts (laid out in set_content)
+        painter.setFont(T.font("title"))
+        painter.setPen(T.color(T.TEXT))
+        painter.drawStaticText(QPointF(PAD, 5), self._title)
+        painter.setFont(T.font("small"))
+        painter.setPen(T.color(T.TEXT_MUTED))
+        painter.drawStaticText(QPointF(T.NODE_W - PAD - self._kind_w, 7), self._kind)
+        painter.drawStaticText(QPointF(PAD, T.HEADER_H + 2), self._detail)
+        if c.cost and not c.error:
+            painter.drawStaticText(QPointF(T.NODE_W - PAD - self._cost_w, T.FOOTER_Y + 3), self._cost)
+        painter.setFont(T.font(self._footer_role))
+        painter.setPen(T.color(T.ERROR if c.error else (T.HINT if c.hint else T.SHAPE_TEXT)))
+        painter.drawStaticText(QPointF(PAD, T.FOOTER_Y + 3), self._footer)
+        painter.setOpacity(1.0)
+        self._paint_ports(painter)
+        if self._health:
+            painter.setPen(QPen(T.color(T.NODE_BODY), 2))
+            painter.setBrush(T.color(self._health))
+            painter.drawEllipse(QPointF(T.NODE_W - 3, 3), 5.5, 5.5)
+
+    def _paint_ports(self, painter: QPainter) -> None:
+        c = self.content
+        r = T.PORT_R
+        for p, x in self._port_x.items():
+            centre = QPointF(x, 0)
+            if p == self._target_port:
+                painter.setPen(QPen(T.color(T.PORT_TARGET), 2))
+                painter.setBrush(T.color(T.PORT_TARGET))
+                painter.drawEllipse(centre, r + 1.5, r + 1.5)
+            elif p in c.connected:
+                painter.setPen(QPen(T.color(T.NODE_BODY), 1.5))
+                painter.setBrush(T.color(T.PORT_FILL))
+                painter.drawEllipse(centre, r, r)
+            else:  # a free port: hollow ring
+                painter.setPen(QPen(T.color(T.PORT_FREE), 1.5))
+                painter.setBrush(T.color(T.NODE_BODY))
+                painter.drawEllipse(centre, r, r)
+        if c.has_output:
+            painter.setPen(QPen(T.color(T.NODE_BODY), 1.5))
+            painter.setBrush(T.color(T.PORT_FILL if self.out_edges else T.PORT_FREE))
+            painter.drawEllipse(QPointF(T.NODE_W / 2, T.NODE_H), r, r)
