@@ -13,6 +13,8 @@ from __future__ import annotations
 #: name -> (module, one-line help). Order is the order of ``layerstudio --help``.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("engine.cli.check", "validate a project; per-node type, shape, params, FLOPs; totals"),
+    "export": ("engine.cli.export", "write the network as PyTorch code, ONNX, TorchScript or torch.export"),
+    "import": ("engine.cli.import_", "turn a torchvision model or your own nn.Module into a project"),
 }
 
 __all__ = ["COMMANDS"]
