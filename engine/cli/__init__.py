@@ -13,6 +13,7 @@ from __future__ import annotations
 #: name -> (module, one-line help). Order is the order of ``layerstudio --help``.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("engine.cli.check", "validate a project; per-node type, shape, params, FLOPs; totals"),
+    "train": ("engine.cli.train", "train a project in a run directory, or continue one (--resume)"),
     "export": ("engine.cli.export", "write the network as PyTorch code, ONNX, TorchScript or torch.export"),
     "import": ("engine.cli.import_", "turn a torchvision model or your own nn.Module into a project"),
 }
