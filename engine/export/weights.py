@@ -1,0 +1,76 @@
+"""Weights for an export: a run's checkpoint (best or last), checked against the graph.
+
+A checkpoint's ``model`` entry is the state dict of ``engine.build.build_module`` (keys =
+``safe_names`` of node ids), so it loads into both the built module and the exported class.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from engine.errors import ExportError, RunDirError
+from engine.runs import open_run
+from engine.runs.checkpoints import best_checkpoint, latest_checkpoint
+from engine.train.checkpoint import load_checkpoint
+
+CHECKPOINTS = ("best", "last")
+
+
+def run_weights(run_dir: str | os.PathLike, which: str = "best") -> dict[str, torch.Tensor]:
+    """The model state dict of ``run_dir``'s best or last checkpoint (``RunDirError`` if none)."""
+    if which not in CHECKPOINTS:
+        raise RunDirError(f"--checkpoint must be best or last, got {which!r}", key="checkpoint")
+    run = open_run(run_dir)
+    path = best_checkpoint(run.checkpoints) if which == "best" else None
+    if path is None:
+        last = latest_checkpoint(run.checkpoints)
+        if which == "best" and last is not None:
+            raise RunDirError(f"{run.path} has no best checkpoint yet (use --checkpoint last)", key="checkpoint")
+        path = last.path if last else None
+    if path is None:
+        raise RunDirError(f"{run.path} has no checkpoint yet", key="checkpoint")
+    state = load_checkpoint(path).get("model")
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise RunDirError(f"{path.name} holds no model weights", key="checkpoint")
+    # DDP / torch.compile wrappers saved as-is prefix every key
+    return {k.removeprefix("module.").removeprefix("_orig_mod."): v for k, v in state.items()}
+
+
+def load_matching(module: nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:
+    """Copy ``state`` into ``module`` or raise one ``ExportError`` saying what does not match."""
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    wrong = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or wrong:
+        problems = []
+        if wrong:
+            k = wrong[0]
+            problems.append(f"{k} has shape {list(state[k].shape)} in {source} and {list(own[k].shape)} "
+                            f"in the graph" + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""))
+        if missing:
+            problems.append(f"{len(missing)} weight(s) of the graph are missing: {_few(missing)}")
+        if unexpected:
+            problems.append(f"{len(unexpected)} weight(s) have no place in the graph: {_few(unexpected)}")
+        first = (wrong or missing or unexpected)[0]
+        node = _node_of(module, first.rpartition(".")[0])
+        raise ExportError(f"the weights of {source} do not match the graph: " + "; ".join(problems),
+                          node=node, key="weights")
+    module.load_state_dict(state, strict=True)
+
+
+def tensors_only(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A plain dict of detached CPU tensors: what ``torch.load(weights_only=True)`` reads back."""
+    return {k: v.detach().to("cpu").clone() for k, v in state.items()}
+
+
+def _node_of(module: nn.Module, attr: str) -> str | None:
+    names = getattr(module, "layer_names", {})
+    return next((node for node, name in names.items() if name == attr), None)
+
+
+def _few(keys: list[str], n: int = 3) -> str:
+    return ", ".join(keys[:n]) + (", …" if len(keys) > n else "")

@@ -1,0 +1,95 @@
+"""Check an imported graph against the model it came from, before anything is written.
+
+The model is run once on an example input (on the meta device, so a big model costs no
+arithmetic); every node's shape from the catalog's rules must equal
+the shape torch computed, and every inferred constructor argument (``in_channels``...) must
+equal the module's own. So a wrong ``--input-shape`` or a catalog rule that disagrees with
+torch is an error naming the node, never a silently different network.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import fx, nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from engine.catalog import TensorMeta
+from engine.errors import ImportModelError
+from engine.export.layer_args import inferred_args
+from engine.graph.inference import Inference
+from engine.importer.fx_to_graph import Imported
+from engine.importer.modules import module_name
+
+
+def example_input(shape: tuple[int, ...], dtype: str, device: str = "cpu") -> torch.Tensor:
+    return torch.zeros((1, *shape), dtype=torch.int64 if dtype == "int64" else torch.float32, device=device)
+
+
+def _on_meta(gm: fx.GraphModule) -> fx.GraphModule:
+    """A copy of ``gm`` whose parameters and buffers live on the meta device (no data copied)."""
+    memo: dict[int, object] = {}
+    for p in gm.parameters():
+        memo[id(p)] = nn.Parameter(torch.empty_like(p, device="meta"), requires_grad=p.requires_grad)
+    for b in gm.buffers():
+        memo[id(b)] = torch.empty_like(b, device="meta")
+    return copy.deepcopy(gm, memo)
+
+
+def _propagate(gm: fx.GraphModule, shape: tuple[int, ...], dtype: str) -> None:
+    """Shapes of every fx node (``meta["tensor_meta"]``), computed on the meta device when the
+    model runs there (no arithmetic); a model with an op meta cannot run is run on the CPU."""
+    try:
+        meta = _on_meta(gm)
+        ShapeProp(meta).propagate(example_input(shape, dtype, "meta"))
+    except (NotImplementedError, RuntimeError, TypeError):
+        with torch.no_grad():
+            ShapeProp(gm).propagate(example_input(shape, dtype))
+        return
+    for ours, theirs in zip(gm.graph.nodes, meta.graph.nodes):
+        if "tensor_meta" in theirs.meta:
+            ours.meta["tensor_meta"] = theirs.meta["tensor_meta"]
+
+
+def check_against_model(imported: Imported, gm: fx.GraphModule, what: str, shape: tuple[int, ...],
+                        dtype: str) -> Inference:
+    shown = "[" + ", ".join(map(str, shape)) + "]"
+    try:
+        _propagate(gm, shape, dtype)
+    except Exception as e:  # the model's own error for this input shape
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ImportModelError(f"{what} does not run on an input of shape {shown} "
+                               f"(set the shape with --input-shape): {msg}", key="input_shape") from None
+    inference = Inference(imported.graph, batch_size=1)
+    errors = inference.errors()
+    if errors:
+        raise ImportModelError(f"{what}: the imported graph is not valid: {errors[0].message}",
+                               node=errors[0].node)
+    for node_id, fx_node in imported.value_nodes.items():
+        meta = fx_node.meta.get("tensor_meta")
+        if meta is None or not hasattr(meta, "shape"):
+            continue
+        torch_shape = tuple(meta.shape[1:])
+        ours = inference.info(node_id).shape
+        if ours != torch_shape:
+            raise ImportModelError(f"{node_id}: torch computes shape {list(torch_shape)} where "
+                                   f"LayerStudio's {imported.graph.nodes[node_id].type} rule gives "
+                                   f"{list(ours) if ours else None}", node=node_id)
+    g = imported.graph
+    for node_id, module in imported.modules.items():
+        node = g.nodes[node_id]
+        ins = [inference.info(src).out for src in g.input_nodes(node_id)]
+        want = inferred_args(node.spec, ins, node_id)
+        for name, value in want.items():
+            actual = getattr(module, name, None)
+            if isinstance(actual, (tuple, list)) and len(actual) == 1:
+                actual = actual[0]
+            if actual != value:
+                raise ImportModelError(
+                    f"{node_id}: {module_name(module)} has {name}={actual!r}, but its input "
+                    f"{_fmt(ins[0])} gives {name}={value!r}", node=node_id, key=name)
+    return inference
+
+
+def _fmt(t: TensorMeta | None) -> str:
+    return "[" + ", ".join(map(str, t.shape)) + "]" if t else "?"
