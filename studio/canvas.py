@@ -82,7 +82,11 @@ class GraphCanvas(NodeEditorView):
                 (stack.undoTextChanged, self._undo_state), (stack.redoTextChanged, self._undo_state))
 
     def _undo_state(self, *_) -> None:
-        stack = self.document.undo_stack
+        try:
+            stack = self.document.undo_stack
+            stack.canUndo()
+        except RuntimeError:  # the stack emits while it is being destroyed with its document
+            return
         undo, redo = self._actions["undo"], self._actions["redo"]
         undo.setEnabled(stack.canUndo())
         redo.setEnabled(stack.canRedo())
@@ -249,8 +253,6 @@ class GraphCanvas(NodeEditorView):
 
     def open_layer_search(self, at: QPointF | None = None, feed_from: str | None = None) -> SearchPopup:
         """The Tab popup: a filter over the catalog; the chosen layer is added at ``at``."""
-        if not isinstance(at, QPointF):  # called from an action: triggered(bool)
-            at = None
         at = at if at is not None else (self.mouse_scene_pos() or self.visible_scene_rect().center())
         if self._search is None:
             self._search = SearchPopup(self)

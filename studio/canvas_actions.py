@@ -43,7 +43,8 @@ def build_actions(canvas) -> dict[str, QAction]:
         a.setStatusTip(tip)
         a.setToolTip(f"{tip} ({keys[0].toString(QKeySequence.SequenceFormat.NativeText)})")
         if method is not None:
-            a.triggered.connect(getattr(canvas, method))
+            # called without triggered's `checked` flag: fit(rect=None) must not get False
+            a.triggered.connect(lambda _checked=False, m=getattr(canvas, method): m())
         canvas.addAction(a)
         actions[name] = a
     return actions

@@ -2,6 +2,7 @@
 pastes into another window or process, and the text into an editor or a bug report."""
 from __future__ import annotations
 
+import atexit
 import json
 
 from PySide6.QtCore import QMimeData
@@ -21,6 +22,25 @@ def write(fragment: dict) -> None:
     md.setData(GRAPH_MIME, data.encode("utf-8"))
     md.setText(data)
     QGuiApplication.clipboard().setMimeData(md)
+    global _exit_hook
+    if not _exit_hook:
+        _exit_hook = True
+        atexit.register(_leave_text_only)
+
+
+_exit_hook = False
+
+
+def _leave_text_only() -> None:
+    """PySide6 6.12 crashes at exit when the clipboard still owns a QMimeData made in Python.
+    Before that, swap it for a plain-text copy (which pastes back into LayerStudio too)."""
+    app = QGuiApplication.instance()
+    if app is None:
+        return
+    cb = QGuiApplication.clipboard()
+    md = cb.mimeData()
+    if md is not None and md.hasFormat(GRAPH_MIME):
+        cb.setText(md.text())
 
 
 def read() -> dict:
