@@ -1,0 +1,140 @@
+"""The one dock factory: every panel of the main window is declared here and built by ``create``.
+
+A dock is a ``DockSpec``: a name (its ``objectName``, the key of the saved layout), a title,
+a default area, and a factory that builds its content from the window. The content is any
+widget with ``set_document(document)``. The factory gives each dock the same behaviour
+(movable, floatable, closable), its View-menu toggle, and its place in the default layout,
+so a panel added by another part of the app is one ``register`` call.
+
+    register(DockSpec("runs", "Runs", Qt.RightDockWidgetArea, lambda w: RunsPanel(w)))
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QWidget
+
+if TYPE_CHECKING:
+    from studio.main_window import MainWindow
+
+Area = Qt.DockWidgetArea
+
+
+@dataclass(frozen=True)
+class DockSpec:
+    name: str
+    title: str
+    area: Qt.DockWidgetArea
+    factory: Callable[["MainWindow"], QWidget]
+    tab_with: str | None = None  # starts as a tab of this dock
+    visible: bool = True  # in the default layout
+    shortcut: str | None = None  # View-menu toggle
+    tooltip: str = ""
+    deferred: bool = False  # built after the window's first paint (starts hidden behind a tab)
+
+
+def _lazy(module: str, cls: str) -> Callable[["MainWindow"], QWidget]:
+    """Import a dock's module only when the dock is built."""
+    def build(window: "MainWindow") -> QWidget:
+        return getattr(importlib.import_module(f"studio.docks.{module}"), cls)(window)
+    return build
+
+
+DOCKS: list[DockSpec] = [
+    DockSpec("palette", "Layers", Area.LeftDockWidgetArea, _lazy("palette", "PalettePanel"),
+             shortcut="Ctrl+1", tooltip="Layer palette: drag a layer onto the canvas or double-click it"),
+    DockSpec("properties", "Properties", Area.RightDockWidgetArea, _lazy("properties", "PropertiesPanel"),
+             shortcut="Ctrl+2", tooltip="Parameters of the selected layer"),
+    DockSpec("dataset", "Dataset", Area.RightDockWidgetArea, _lazy("dataset", "DatasetPanel"),
+             tab_with="properties", shortcut="Ctrl+3", tooltip="Data source, split, augmentation and a preview",
+             deferred=True),
+    DockSpec("training", "Training", Area.RightDockWidgetArea, _lazy("training", "TrainingPanel"),
+             tab_with="properties", shortcut="Ctrl+4", tooltip="Training settings, learning-rate schedule, devices",
+             deferred=True),
+    DockSpec("summary", "Model summary", Area.BottomDockWidgetArea, _lazy("summary", "SummaryPanel"),
+             shortcut="Ctrl+5", tooltip="Per-layer shapes, parameters, FLOPs and a roofline chart"),
+    DockSpec("problems", "Problems", Area.BottomDockWidgetArea, _lazy("problems", "ProblemsPanel"),
+             tab_with="summary", shortcut="Ctrl+6", tooltip="Every problem of the graph and the settings"),
+]
+
+
+def register(spec: DockSpec) -> None:
+    """Add a dock to every window created from now on (replaces one of the same name)."""
+    DOCKS[:] = [d for d in DOCKS if d.name != spec.name] + [spec]
+
+
+def object_name(name: str) -> str:
+    return f"dock_{name}"
+
+
+class Dock(QDockWidget):
+    """A dock whose content may be built later (``content()`` builds it on demand)."""
+
+    def __init__(self, spec: DockSpec, window: "MainWindow") -> None:
+        super().__init__(spec.title, window)
+        self.spec = spec
+        self._window = window
+        self._built = False
+
+    def content(self) -> QWidget:
+        if not self._built:
+            self._built = True
+            widget = self.spec.factory(self._window)
+            widget.setObjectName(f"panel_{self.spec.name}")
+            self.setWidget(widget)
+            widget.show()  # replaces a placeholder in a dock that may already be visible
+        return self.widget()
+
+    @property
+    def built(self) -> bool:
+        return self._built
+
+
+def create(window: "MainWindow", spec: DockSpec) -> Dock:
+    """Build one dock: content, behaviour and View-menu toggle (``dock.toggleViewAction()``).
+
+    A ``deferred`` dock gets its content after the window's first paint, or as soon as the
+    user brings it up, whichever comes first.
+    """
+    dock = Dock(spec, window)
+    dock.setObjectName(object_name(spec.name))
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+    dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+    if spec.deferred:
+        dock.setWidget(QWidget())
+        window.when_painted(dock.content)
+        dock.visibilityChanged.connect(lambda visible: dock.content() if visible and window.painted else None)
+    else:
+        dock.content()
+    toggle = dock.toggleViewAction()
+    toggle.setText(spec.title)
+    toggle.setObjectName(f"view_{spec.name}")
+    if spec.shortcut:
+        toggle.setShortcut(spec.shortcut)
+    toggle.setToolTip(spec.tooltip or f"Show or hide {spec.title}")
+    toggle.setStatusTip(spec.tooltip)
+    return dock
+
+
+def place_default(window: "MainWindow", docks: dict[str, QDockWidget]) -> None:
+    """The default layout: areas, tabs, visibility, the first tab of each group raised."""
+    for spec in DOCKS:
+        dock = docks[spec.name]
+        if dock.isFloating():
+            dock.setFloating(False)
+        window.removeDockWidget(dock)
+    for spec in DOCKS:
+        dock = docks[spec.name]
+        if spec.tab_with and spec.tab_with in docks:
+            window.tabifyDockWidget(docks[spec.tab_with], dock)
+        else:
+            window.addDockWidget(spec.area, dock)
+        dock.setVisible(spec.visible)
+    for spec in DOCKS:
+        if spec.tab_with is None:
+            docks[spec.name].raise_()

@@ -1,0 +1,65 @@
+"""Engine descriptions → the plain ``Field``s the widgets floor understands.
+
+Catalog ``Param``s (layer parameters) and schema ``Setting``s (dataset/training keys) both
+become ``widgets.editors.Field``; validation stays the engine's (``Param.validate``), so the
+message shown under a field is exactly the one ``layerstudio check`` would print.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from engine.catalog.spec import Param
+from engine.errors import ParamError
+from engine.schema import Setting
+from widgets.editors import Field
+
+# "(empty: none)" / "leave empty to use scale_factor" in a doc says what None means
+_EMPTY = re.compile(r"\((?:empty|default)[:=]?\s*([^)]*)\)|empty\s*=\s*([^);]+)|leave empty to ([^;.)]+)", re.I)
+
+
+def humanize(name: str) -> str:
+    """``out_channels`` → "Out channels"; ``optimizer.lr`` → "Lr" (the group says "Optimizer")."""
+    last = name.rsplit(".", 1)[-1].replace("_", " ")
+    special = {"lr": "Learning rate", "val fraction": "Validation fraction"}
+    return special.get(last, last[:1].upper() + last[1:])
+
+
+def _null_text(doc: str) -> str:
+    m = _EMPTY.search(doc)
+    if not m:
+        return "default"
+    text = next(g for g in m.groups() if g)
+    return text.strip().rstrip(".") or "default"
+
+
+def param_field(p: Param, label: str | None = None, suggestions: tuple = ()) -> Field:
+    return Field(name=p.name, kind=p.kind, label=label or humanize(p.name), doc=p.doc, min=p.min, max=p.max,
+                 choices=tuple(p.choices), length=p.length, nullable=p.nullable, min_exclusive=p.min_exclusive,
+                 suggestions=suggestions, null_text=_null_text(p.doc))
+
+
+def setting_field(s: Setting, suggestions: tuple = ()) -> Field:
+    f = param_field(s.param, suggestions=suggestions)
+    return Field(**{**f.__dict__, "name": s.key})
+
+
+def check(p: Param, value: Any) -> str | None:
+    """The engine's message for a bad value, without the leading "name: " (the form shows the name)."""
+    try:
+        p.validate(value)
+    except ParamError as e:
+        return strip_name(e.message, p.name)
+    return None
+
+
+def strip_name(message: str, name: str) -> str:
+    for prefix in (f"{name}: ",):
+        i = message.find(prefix)
+        if i >= 0:
+            return message[i + len(prefix):]
+    return message
+
+
+def to_json(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
