@@ -111,16 +111,16 @@ class GraphMirror(QObject):
         doc.inference.update()  # may mark more nodes stale through inference_changed
         self._timer.stop()
         stale, self._stale = self._stale, set()
-        g, inf = doc.graph, doc.inference
+        g, infos = doc.graph, doc.inference.all()
         edges: set[Edge] = set()
         for n in stale:
             if n not in g.nodes:
                 continue
-            self.scene.update_node(n, node_content(g, n, inf.info(n)))
+            self.scene.update_node(n, node_content(g, n, infos.get(n)))
             edges.update(g.inputs(n).values())
             edges.update(g.outputs(n))
         for e in edges:
-            label, error, tip = edge_info(g, e.src, e.dst, e.port, inf.info(e.src), inf.info(e.dst))
+            label, error, tip = edge_info(g, e.src, e.dst, e.port, infos.get(e.src), infos.get(e.dst))
             self.scene.set_edge_info(e, label, error, tip)
 
     @property

@@ -30,6 +30,7 @@ class EdgeItem(QGraphicsItem):
         super().__init__()
         self.key, self.src, self.dst, self.port = key, src, dst, port
         self.label = ""
+        self._tooltip = ""
         self.error = False
         self.hovered = False
         self._path = QPainterPath()
@@ -50,7 +51,9 @@ class EdgeItem(QGraphicsItem):
 
     def set_info(self, label: str, error: bool, tooltip: str) -> None:
         self.label = label
-        self.setToolTip(tooltip)
+        if tooltip != self._tooltip:
+            self._tooltip = tooltip
+            self.setToolTip(tooltip)
         if error != self.error:
             self.error = error
             self.update()

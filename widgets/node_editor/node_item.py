@@ -6,6 +6,7 @@ card is drawn as a plain coloured block (level of detail).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -19,15 +20,31 @@ LOD_PLAIN = 0.4  # below this zoom a node is a plain block: text would be unread
 PAD = 10.0
 
 
+_PLAIN = Qt.TextFormat.PlainText
+_CACHING = QStaticText.PerformanceHint.AggressiveCaching
+_ELIDE = Qt.TextElideMode.ElideRight
+
+
 def _static(text: str) -> QStaticText:
     st = QStaticText(text)
-    st.setTextFormat(Qt.TextFormat.PlainText)
-    st.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
+    st.setTextFormat(_PLAIN)
+    st.setPerformanceHint(_CACHING)
     return st
 
 
+@lru_cache(maxsize=None)
+def _metrics(role: str) -> QFontMetricsF:
+    return QFontMetricsF(T.font(role))
+
+
+@lru_cache(maxsize=4096)  # shapes and types repeat across nodes: measure each text once
 def _elide(text: str, role: str, width: float) -> str:
-    return QFontMetricsF(T.font(role)).elidedText(text, Qt.TextElideMode.ElideRight, width)
+    return _metrics(role).elidedText(text, _ELIDE, width)
+
+
+@lru_cache(maxsize=4096)
+def _width(text: str, role: str) -> float:
+    return _metrics(role).horizontalAdvance(text)
 
 
 class NodeItem(QGraphicsItem):
@@ -53,27 +70,33 @@ class NodeItem(QGraphicsItem):
 
     # -- content -------------------------------------------------------------------------
     def set_content(self, content: NodeContent) -> None:
+        """Lay the texts out once here, not per paint; only the parts that changed."""
+        old = getattr(self, "content", None)
+        if content == old:
+            return
         self.content = c = content
-        kind_w = min(QFontMetricsF(T.font("small")).horizontalAdvance(c.kind), T.NODE_W * 0.45)
-        self._kind = _static(_elide(c.kind, "small", kind_w + 1))
-        self._kind_w = kind_w
-        self._title = _static(_elide(c.title, "title", T.NODE_W - 2 * PAD - kind_w - 8))
-        self._detail = _static(_elide(c.detail, "small", T.NODE_W - 2 * PAD))
-        cost_w = QFontMetricsF(T.font("small")).horizontalAdvance(c.cost) if c.cost else 0.0
-        self._cost = _static(c.cost)
-        self._cost_w = cost_w
-        if c.error:
-            foot, role = "⚠ " + c.error, "small"
-            self._footer_w = T.NODE_W - 2 * PAD
-        else:
-            foot, role = c.shape, "mono"
-            self._footer_w = T.NODE_W - 2 * PAD - cost_w - 6
-        self._footer = _static(_elide(foot, role, self._footer_w))
-        self._footer_role = role
-        # port x positions, evenly spread over the top edge
-        n = len(c.ports)
-        self._port_x = {p: T.NODE_W * (i + 1) / (n + 1) for i, p in enumerate(c.ports)}
-        self.setToolTip(c.tooltip)
+        if old is None or (c.title, c.kind) != (old.title, old.kind):
+            kind_w = min(_width(c.kind, "small"), T.NODE_W * 0.45)
+            self._kind = _static(_elide(c.kind, "small", kind_w + 1))
+            self._kind_w = kind_w
+            self._title = _static(_elide(c.title, "title", T.NODE_W - 2 * PAD - kind_w - 8))
+        if old is None or c.detail != old.detail:
+            self._detail = _static(_elide(c.detail, "small", T.NODE_W - 2 * PAD))
+        if old is None or (c.shape, c.cost, c.error) != (old.shape, old.cost, old.error):
+            self._cost_w = _width(c.cost, "small") if c.cost else 0.0
+            self._cost = _static(c.cost)
+            if c.error:
+                foot, self._footer_role = "⚠ " + c.error, "small"
+                width = T.NODE_W - 2 * PAD
+            else:
+                foot, self._footer_role = c.shape, "mono"
+                width = T.NODE_W - 2 * PAD - self._cost_w - 6
+            self._footer = _static(_elide(foot, self._footer_role, width))
+        if old is None or c.ports != old.ports:
+            n = len(c.ports)  # input ports spread evenly over the top edge
+            self._port_x = {p: T.NODE_W * (i + 1) / (n + 1) for i, p in enumerate(c.ports)}
+        if old is None or c.tooltip != old.tooltip:
+            self.setToolTip(c.tooltip)
         self.update()
 
     def set_target_port(self, port: int | None) -> None:

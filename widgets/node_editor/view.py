@@ -5,10 +5,11 @@ reason with ``show_notice``). The view never edits a model.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Hashable
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QPixmapCache, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView
 
 from widgets.node_editor import interactions as I
@@ -19,6 +20,9 @@ from widgets.node_editor.scene import NodeEditorScene
 from widgets.node_editor.title_editor import TitleEditor
 
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
+# Node caches live in QPixmapCache (10 MB by default: ~150 cards at 100 %). A big graph would
+# evict and re-render cards on every pan; 96 MB holds ~1500.
+PIXMAP_CACHE_KB = 96 * 1024
 FIT_MAX_ZOOM = 1.0  # fitting a tiny graph does not blow it up
 ZOOM_STEP = 1.25
 GRID = 20.0
@@ -37,6 +41,8 @@ class NodeEditorView(QGraphicsView):
 
     def __init__(self, scene: NodeEditorScene | None = None, parent=None) -> None:
         super().__init__(parent)
+        if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
+            QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         self.setScene(scene or NodeEditorScene(self))
         self.accepted_drop_formats: list[str] = []
         #: optional (src, dst, port) -> reason or None: colours a dragged edge red before release
@@ -148,22 +154,16 @@ class NodeEditorView(QGraphicsView):
         painter.fillRect(rect, T.color(T.BACKGROUND))
         zoom = self.zoom()
         for step, colour, min_zoom in ((GRID, T.GRID_MINOR, 0.6), (GRID * 5, T.GRID_MAJOR, 0.15)):
-            if zoom < min_zoom:
+            if zoom < min_zoom:  # a grid finer than ~12 px is noise
                 continue
             pen = QPen(T.color(colour), 1)
             pen.setCosmetic(True)
             painter.setPen(pen)
-            left, top = int(rect.left() // step) * step, int(rect.top() // step) * step
-            x, lines = left, []
-            while x < rect.right():
-                lines.append((QPointF(x, rect.top()), QPointF(x, rect.bottom())))
-                x += step
-            y = top
-            while y < rect.bottom():
-                lines.append((QPointF(rect.left(), y), QPointF(rect.right(), y)))
-                y += step
-            for a, b in lines:
-                painter.drawLine(a, b)
+            x0, y0 = math.floor(rect.left() / step) * step, math.floor(rect.top() / step) * step
+            nx, ny = int(rect.width() / step) + 2, int(rect.height() / step) + 2
+            top, bottom, left, right = rect.top(), rect.bottom(), rect.left(), rect.right()
+            painter.drawLines([QLineF(x0 + i * step, top, x0 + i * step, bottom) for i in range(nx)]
+                              + [QLineF(left, y0 + j * step, right, y0 + j * step) for j in range(ny)])
 
     # -- mouse ---------------------------------------------------------------------------------------
     def _start(self, interaction: I.Interaction, event: QMouseEvent) -> None:
