@@ -51,6 +51,7 @@ AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveMaxPool2d BatchNorm1d BatchNorm2d La
 Dropout2d Upsample Embedding LSTM GRU Add Concat Multiply""".split())
 
 BATCH = 2
+pytestmark = pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
 
 
 @pytest.fixture(autouse=True, scope="module")
