@@ -62,6 +62,9 @@ class GraphCanvas(NodeEditorView):
     def set_document(self, document: Document) -> None:
         """Show another document (a new or opened project replaces the old one)."""
         self.cancel_interaction()
+        self.title_editor.cancel()  # an edit in progress belongs to the old document
+        if self._search is not None:
+            self._search.hide()
         old = self.document
         if old is not None:
             stack = old.undo_stack

@@ -83,6 +83,9 @@ class EdgeItem(QGraphicsItem):
         else:
             col = T.color(T.EDGE_HOVER if self.hovered else T.EDGE)
         width = 2.6 if (self.hovered or selected) else 1.6
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < 1.0:  # zoomed out: keep the curve at least a pixel wide
+            width = max(width, 1.0 / max(lod, 0.01))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(col, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         painter.setBrush(Qt.BrushStyle.NoBrush)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPen, QStaticText
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
 
 from widgets.node_editor import theme as T
@@ -60,9 +60,7 @@ class NodeItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
-        self._rect = QRectF(0, 0, T.NODE_W, T.NODE_H)
-        self._path = QPainterPath()
-        self._path.addRoundedRect(self._rect, T.NODE_RADIUS, T.NODE_RADIUS)
+        self._h = 0.0
         self.set_content(content)
 
     def type(self) -> int:
@@ -82,6 +80,7 @@ class NodeItem(QGraphicsItem):
             self._title = _static(_elide(c.title, "title", T.NODE_W - 2 * PAD - kind_w - 8))
         if old is None or c.detail != old.detail:
             self._detail = _static(_elide(c.detail, "small", T.NODE_W - 2 * PAD))
+            self._set_height(T.NODE_H if c.detail else T.NODE_H_COMPACT)
         if old is None or (c.shape, c.cost, c.error) != (old.shape, old.cost, old.error):
             self._cost_w = _width(c.cost, "small") if c.cost else 0.0
             self._cost = _static(c.cost)
@@ -113,24 +112,45 @@ class NodeItem(QGraphicsItem):
     def health(self) -> str | None:
         return self._health
 
-    # -- geometry --------------------------------------------------------------------------
+    # -- geometry ----------------------------------------------------------------------------
+    # The item's origin is the card's centre (the model's position); painting works in
+    # card coordinates, (0, 0) at the top-left corner, shifted by _origin.
+    def _set_height(self, h: float) -> None:
+        """Cards without key parameters are shorter (no empty middle row)."""
+        if h == self._h:
+            return
+        self.prepareGeometryChange()
+        self._h = h
+        self._origin = QPointF(-T.NODE_W / 2, -h / 2)
+        self._rect = QRectF(0, 0, T.NODE_W, h)
+        self._path = QPainterPath()
+        self._path.addRoundedRect(self._rect, T.NODE_RADIUS, T.NODE_RADIUS)
+        self._shape = self._path.translated(self._origin)
+
+    @property
+    def height(self) -> float:
+        return self._h
+
     def center(self) -> QPointF:
-        return self.pos() + QPointF(T.NODE_W / 2, T.NODE_H / 2)
+        return self.pos()
 
     def set_center(self, x: float, y: float) -> None:
-        self.setPos(x - T.NODE_W / 2, y - T.NODE_H / 2)
+        self.setPos(x, y)
+
+    def top_left(self) -> QPointF:
+        return self.pos() + self._origin
 
     def input_anchor(self, port: int) -> QPointF:
         """Scene position of an input port (a port not shown maps to the middle)."""
-        return self.pos() + QPointF(self._port_x.get(port, T.NODE_W / 2), 0.0)
+        return self.top_left() + QPointF(self._port_x.get(port, T.NODE_W / 2), 0.0)
 
     def output_anchor(self) -> QPointF:
-        return self.pos() + QPointF(T.NODE_W / 2, T.NODE_H)
+        return self.pos() + QPointF(0.0, self._h / 2)
 
     def port_at(self, scene_pos: QPointF, radius: float = T.PORT_HIT) -> tuple[str, int] | None:
         """("in", port) or ("out", 0) when ``scene_pos`` is on a port."""
-        p = scene_pos - self.pos()
-        if self.content.has_output and (p - QPointF(T.NODE_W / 2, T.NODE_H)).manhattanLength() <= radius * 1.4:
+        p = scene_pos - self.top_left()
+        if self.content.has_output and (p - QPointF(T.NODE_W / 2, self._h)).manhattanLength() <= radius * 1.4:
             return ("out", 0)
         if abs(p.y()) <= radius:
             best = min(self._port_x.items(), key=lambda kv: abs(kv[1] - p.x()), default=None)
@@ -144,30 +164,42 @@ class NodeItem(QGraphicsItem):
         candidates = free or list(self.content.ports)
         if not candidates:
             return None
-        x = (scene_pos - self.pos()).x()
+        x = (scene_pos - self.top_left()).x()
         return min(candidates, key=lambda p: abs(self._port_x[p] - x))
 
     def boundingRect(self) -> QRectF:
-        return self._rect.adjusted(-7, -7, 7, 7)
+        return self._rect.translated(self._origin).adjusted(-7, -7, 7, 7)
 
     def shape(self) -> QPainterPath:
-        return self._path
+        return self._shape
 
     # -- painting ----------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         c = self.content
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.translate(self._origin)
+        try:
+            self._paint_card(painter, c, selected, lod)
+        finally:
+            painter.translate(-self._origin)  # the view does not save painter state per item
+
+    def _paint_card(self, painter: QPainter, c: NodeContent, selected: bool, lod: float) -> None:
+        h, foot_y = self._h, self._h - T.FOOTER_H
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         border = T.color(T.ERROR) if c.error else T.color(T.NODE_BORDER)
         if selected:
             border = T.color(T.NODE_SELECTED)
         body = T.color(T.ERROR_BODY) if c.error else T.color(T.NODE_BODY)
-        if lod < LOD_PLAIN:
-            painter.setPen(QPen(border, 3 if (selected or c.error) else 1.5))
+        if lod < LOD_PLAIN:  # an overview: a block tinted by category, borders at least 1 px
+            tint = QColor(T.color(c.accent))
+            tint.setAlpha(90)
+            painter.setPen(QPen(border if (selected or c.error) else T.color(T.NODE_BORDER).lighter(130),
+                                max(1.5, (2.5 if (selected or c.error) else 1.0) / max(lod, 0.01))))
             painter.setBrush(body)
-            painter.drawRoundedRect(self._rect, T.NODE_RADIUS, T.NODE_RADIUS)
-            painter.fillRect(QRectF(0, 0, T.NODE_W, 8), T.color(c.accent))
+            painter.drawRect(self._rect)
+            painter.fillRect(self._rect, tint)
+            painter.fillRect(QRectF(0, 0, T.NODE_W, T.HEADER_H), T.color(c.accent))
             return
         if selected:  # soft halo
             halo = T.color(T.NODE_SELECTED).lighter(100)
@@ -183,10 +215,10 @@ class NodeItem(QGraphicsItem):
         painter.save()
         painter.setClipPath(self._path)
         painter.fillRect(QRectF(0, 0, T.NODE_W, T.HEADER_H), T.color(T.NODE_HEADER))
-        painter.fillRect(QRectF(0, 0, 4, T.NODE_H), T.color(c.accent))
+        painter.fillRect(QRectF(0, 0, 4, h), T.color(c.accent))
         painter.restore()
         painter.setPen(QPen(T.color("#3a3f47"), 1))
-        painter.drawLine(QPointF(4, T.FOOTER_Y - 2), QPointF(T.NODE_W, T.FOOTER_Y - 2))
+        painter.drawLine(QPointF(4, foot_y - 2), QPointF(T.NODE_W, foot_y - 2))
         painter.setPen(QPen(border, 2 if (selected or c.error) else 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
@@ -197,12 +229,13 @@ class NodeItem(QGraphicsItem):
         painter.setFont(T.font("small"))
         painter.setPen(T.color(T.TEXT_MUTED))
         painter.drawStaticText(QPointF(T.NODE_W - PAD - self._kind_w, 7), self._kind)
-        painter.drawStaticText(QPointF(PAD, T.HEADER_H + 2), self._detail)
+        if c.detail:
+            painter.drawStaticText(QPointF(PAD, T.HEADER_H + 2), self._detail)
         if c.cost and not c.error:
-            painter.drawStaticText(QPointF(T.NODE_W - PAD - self._cost_w, T.FOOTER_Y + 3), self._cost)
+            painter.drawStaticText(QPointF(T.NODE_W - PAD - self._cost_w, foot_y + 3), self._cost)
         painter.setFont(T.font(self._footer_role))
         painter.setPen(T.color(T.ERROR if c.error else (T.HINT if c.hint else T.SHAPE_TEXT)))
-        painter.drawStaticText(QPointF(PAD, T.FOOTER_Y + 3), self._footer)
+        painter.drawStaticText(QPointF(PAD, foot_y + 3), self._footer)
         painter.setOpacity(1.0)
         self._paint_ports(painter)
         if self._health:
@@ -230,4 +263,4 @@ class NodeItem(QGraphicsItem):
         if c.has_output:
             painter.setPen(QPen(T.color(T.NODE_BODY), 1.5))
             painter.setBrush(T.color(T.PORT_FILL if self.out_edges else T.PORT_FREE))
-            painter.drawEllipse(QPointF(T.NODE_W / 2, T.NODE_H), r, r)
+            painter.drawEllipse(QPointF(T.NODE_W / 2, self._h), r, r)

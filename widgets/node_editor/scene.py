@@ -59,10 +59,10 @@ class NodeEditorScene(QGraphicsScene):
 
     def update_node(self, key: Hashable, content: NodeContent) -> None:
         item = self._nodes[key]
-        old_ports = item.content.ports
+        before = (item.content.ports, item.height)
         item.set_content(content)
-        if content.ports != old_ports:
-            for e in item.in_edges:
+        if (item.content.ports, item.height) != before:  # ports moved: re-route the edges
+            for e in item.in_edges + item.out_edges:
                 e.adjust()
 
     def move_node(self, key: Hashable, center: tuple[float, float]) -> None:

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPainter
-from PySide6.QtWidgets import (QFrame, QLineEdit, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate,
+from PySide6.QtWidgets import (QFrame, QLabel, QLineEdit, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QVBoxLayout)
 
 from widgets.node_editor import theme as T
 
+ROW_H = 24
+MAX_ROWS = 12
 ROLE_NAME = Qt.ItemDataRole.UserRole
 ROLE_CATEGORY = Qt.ItemDataRole.UserRole + 1
 
@@ -28,7 +30,7 @@ class _EntryDelegate(QStyledItemDelegate):
         painter.restore()
 
     def sizeHint(self, option, index) -> QSize:
-        return QSize(200, 24)
+        return QSize(200, ROW_H)
 
 
 def rank(query: str, name: str, category: str, doc: str) -> int | None:
@@ -61,7 +63,12 @@ class SearchPopup(QFrame):
             f"#layerSearch {{ background: {T.NODE_BODY}; border: 1px solid {T.NODE_BORDER}; border-radius: 6px; }}"
             f"QLineEdit {{ background: {T.BACKGROUND}; color: {T.TEXT}; border: 1px solid {T.NODE_BORDER};"
             f" border-radius: 4px; padding: 4px 6px; }}"
-            f"QListWidget {{ background: {T.NODE_BODY}; color: {T.TEXT}; border: none; outline: none; }}")
+            f"QListWidget {{ background: {T.NODE_BODY}; color: {T.TEXT}; border: none; outline: none; }}"
+            f"#entryDoc {{ color: {T.TEXT_MUTED}; padding: 2px 4px; }}"
+            f"QScrollBar:vertical {{ background: {T.NODE_BODY}; width: 8px; margin: 0; }}"
+            f"QScrollBar::handle:vertical {{ background: {T.NODE_BORDER}; border-radius: 4px; min-height: 24px; }}"
+            "QScrollBar::add-line, QScrollBar::sub-line { height: 0; }"
+            "QScrollBar::add-page, QScrollBar::sub-page { background: none; }")
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("Add layer…")
         self.edit.setClearButtonEnabled(True)
@@ -69,18 +76,24 @@ class SearchPopup(QFrame):
         self.list.setItemDelegate(_EntryDelegate(self.list))
         self.list.setUniformItemSizes(True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.doc = QLabel(self)  # what the highlighted layer does
+        self.doc.setWordWrap(True)
+        self.doc.setObjectName("entryDoc")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.setSpacing(4)
         lay.addWidget(self.edit)
         lay.addWidget(self.list)
-        self.resize(280, 320)
+        lay.addWidget(self.doc)
+        self.setFixedWidth(300)
         self._entries: list[tuple[str, str, str]] = []
         self.edit.textChanged.connect(self._filter)
         self.edit.returnPressed.connect(self._choose_current)
         self.edit.installEventFilter(self)
         self.list.itemActivated.connect(lambda item: self._choose(item.data(ROLE_NAME)))
         self.list.itemClicked.connect(lambda item: self._choose(item.data(ROLE_NAME)))
+        self.list.currentItemChanged.connect(
+            lambda item, _prev: self.doc.setText(item.toolTip() if item is not None else "No layer matches"))
 
     def set_entries(self, entries: list[tuple[str, str, str]]) -> None:
         """(name, category, one-line doc) for every entry."""
@@ -117,6 +130,11 @@ class SearchPopup(QFrame):
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
+        else:
+            self.doc.setText("No layer matches")
+        rows = min(max(self.list.count(), 1), MAX_ROWS)  # the popup fits its list
+        self.list.setFixedHeight(rows * ROW_H + 4)
+        self.adjustSize()
 
     def _choose_current(self) -> None:
         item = self.list.currentItem()

@@ -10,12 +10,13 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase
 
 # -- metrics (scene units; a node's model position is its centre) ------------------------
 NODE_W = 180.0
-NODE_H = 66.0
+NODE_H = 66.0  # header, key parameters, footer
+NODE_H_COMPACT = 48.0  # header and footer: a layer without key parameters
 NODE_RADIUS = 6.0
 PORT_R = 4.5
 PORT_HIT = 10.0  # how close the mouse must be to a port to grab it
 HEADER_H = 25.0
-FOOTER_Y = 45.0
+FOOTER_H = 21.0  # shape and parameter count, at the bottom of the card
 
 # -- colours -----------------------------------------------------------------------------
 BACKGROUND = "#1b1d21"

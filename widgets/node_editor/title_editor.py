@@ -37,6 +37,8 @@ class TitleEditor(QLineEdit):
         self.parentWidget().parentWidget().setFocus()
 
     def cancel(self) -> None:
+        if self._key is None:
+            return
         self._key = None
         self.setVisible(False)
         self.parentWidget().parentWidget().setFocus()

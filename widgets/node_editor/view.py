@@ -141,7 +141,7 @@ class NodeEditorView(QGraphicsView):
     def edit_title(self, key: Hashable, text: str) -> None:
         """Inline editor over the node's title; Enter commits (``title_edited``), Esc cancels."""
         node = self.scene().node(key)
-        top_left = self.mapFromScene(node.pos())
+        top_left = self.mapFromScene(node.top_left())
         width = round(T.NODE_W * self.zoom())
         self._title_editor.start(key, text, top_left, width)
 
