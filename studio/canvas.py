@@ -44,6 +44,7 @@ class GraphCanvas(NodeEditorView):
         self._search: SearchPopup | None = None
         self._search_at: tuple[QPointF, str | None] = (QPointF(), None)  # where, and an edge's source
         self._menu: QMenu | None = None
+        self._paste_at: QPointF | None = None  # a paste from the context menu goes where it was opened
         self._fit_pending = True  # fit once the view has its real size
 
         self.connect_requested.connect(self._connect_requested)
@@ -164,22 +165,19 @@ class GraphCanvas(NodeEditorView):
                 doc.connect(src, dst, port)
 
     def _reconnect_requested(self, edge: Edge, dst: str | None, port: int, at: QPointF) -> None:
+        """An edge picked up by its input end: dropped on empty canvas it goes; on a port it
+        moves there (re-feeding a taken port), in one undo step."""
         doc = self.document
         with self._attempt(at):
             if dst is None:
                 doc.disconnect([edge])
                 return
-            port = doc.graph.free_port(dst) if port < 0 else port
             self._check_connect(edge.src, dst)
+            port = None if port < 0 else port
             occupant = doc.graph.inputs(dst).get(port) if port is not None else None
             with self._macro(f"Reconnect {edge.src} → {dst}"):
                 doc.disconnect([edge] + ([occupant] if occupant is not None and occupant != edge else []))
-                doc.connect(edge.src, dst, port if port is not None and port in self._ports_free(dst) else None)
-
-    def _ports_free(self, dst: str) -> set[int]:
-        spec, used = self.document.graph.node(dst).spec, set(self.document.graph.inputs(dst))
-        limit = (max(used, default=-1) + 2) if spec.variadic else max(spec.inputs or 0, 1)
-        return set(range(limit)) - used
+                doc.connect(edge.src, dst, port)
 
     def _edge_released(self, src: str, at: QPointF) -> None:
         """An edge dropped on empty canvas: pick a layer to add there, fed by ``src``."""
@@ -220,8 +218,6 @@ class GraphCanvas(NodeEditorView):
         self._menu = build_menu(kind, self._actions, self)
         self._menu.aboutToHide.connect(lambda: setattr(self, "_paste_at", None))
         self._menu.popup(global_pos)
-
-    _paste_at: QPointF | None = None  # a paste from the context menu goes where it was opened
 
     @contextlib.contextmanager
     def _macro(self, text: str) -> Iterator[None]:
