@@ -28,7 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from engine.project import load
+    folder = Path(args.output).parent
+    if not folder.is_dir():
+        print(f"layerstudio export: {folder} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
     try:
         project = load(args.file)
         from engine.export.exporter import export  # imports torch: only once the file is good

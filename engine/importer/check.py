@@ -12,7 +12,6 @@ import copy
 
 import torch
 from torch import fx, nn
-from torch.fx.passes.shape_prop import ShapeProp
 
 from engine.catalog import TensorMeta
 from engine.errors import ImportModelError
@@ -36,19 +35,41 @@ def _on_meta(gm: fx.GraphModule) -> fx.GraphModule:
     return copy.deepcopy(gm, memo)
 
 
+class _Shapes(fx.Interpreter):
+    """Runs the graph, keeping each node's output shape in ``meta["shape"]`` (and remembering the
+    node that failed). fx's ShapeProp would print tracebacks to stderr on failure."""
+
+    def __init__(self, gm: fx.GraphModule):
+        super().__init__(gm)
+        self.current: fx.Node | None = None
+
+    def run_node(self, n: fx.Node):
+        self.current = n
+        result = super().run_node(n)
+        if isinstance(result, torch.Tensor):
+            n.meta["shape"] = tuple(result.shape)
+        return result
+
+
 def _propagate(gm: fx.GraphModule, shape: tuple[int, ...], dtype: str) -> None:
-    """Shapes of every fx node (``meta["tensor_meta"]``), computed on the meta device when the
-    model runs there (no arithmetic); a model with an op meta cannot run is run on the CPU."""
+    """Shapes of every fx node, computed on the meta device (no arithmetic); a model using an
+    op that has no meta kernel is run on the CPU instead."""
+    meta = _on_meta(gm)
+    runner = _Shapes(meta)
     try:
-        meta = _on_meta(gm)
-        ShapeProp(meta).propagate(example_input(shape, dtype, "meta"))
-    except (NotImplementedError, RuntimeError, TypeError):
         with torch.no_grad():
-            ShapeProp(gm).propagate(example_input(shape, dtype))
+            runner.run(example_input(shape, dtype, "meta"))
+    except NotImplementedError:
+        runner = _Shapes(gm)
+        with torch.no_grad():
+            runner.run(example_input(shape, dtype))
         return
+    except Exception as e:
+        e.node = runner.current  # where it failed, for the message
+        raise
     for ours, theirs in zip(gm.graph.nodes, meta.graph.nodes):
-        if "tensor_meta" in theirs.meta:
-            ours.meta["tensor_meta"] = theirs.meta["tensor_meta"]
+        if "shape" in theirs.meta:
+            ours.meta["shape"] = theirs.meta["shape"]
 
 
 def check_against_model(imported: Imported, gm: fx.GraphModule, what: str, shape: tuple[int, ...],
@@ -58,18 +79,20 @@ def check_against_model(imported: Imported, gm: fx.GraphModule, what: str, shape
         _propagate(gm, shape, dtype)
     except Exception as e:  # the model's own error for this input shape
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ImportModelError(f"{what} does not run on an input of shape {shown} "
-                               f"(set the shape with --input-shape): {msg}", key="input_shape") from None
+        node = getattr(e, "node", None)
+        at = f" (at {node.name})" if node is not None else ""
+        raise ImportModelError(f"{what} does not run on an input of shape {shown}{at}: {msg}; "
+                               f"set the shape with --input-shape", key="input_shape") from None
     inference = Inference(imported.graph, batch_size=1)
     errors = inference.errors()
     if errors:
         raise ImportModelError(f"{what}: the imported graph is not valid: {errors[0].message}",
                                node=errors[0].node)
     for node_id, fx_node in imported.value_nodes.items():
-        meta = fx_node.meta.get("tensor_meta")
-        if meta is None or not hasattr(meta, "shape"):
+        full = fx_node.meta.get("shape")
+        if full is None:
             continue
-        torch_shape = tuple(meta.shape[1:])
+        torch_shape = tuple(full[1:])
         ours = inference.info(node_id).shape
         if ours != torch_shape:
             raise ImportModelError(f"{node_id}: torch computes shape {list(torch_shape)} where "
