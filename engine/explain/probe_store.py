@@ -63,14 +63,19 @@ def _to_u8(maps: np.ndarray) -> np.ndarray:
 class ProbeStore:
     """Appends probe rounds to ``run_dir/probes``. Written by rank 0 only (the caller's job).
 
-    With ``max_frames`` set, every second of the older frames is deleted whenever the count
-    exceeds it, so a long run keeps an evenly thinned time-lapse instead of growing forever."""
+    ``max_frames`` bounds the time-lapse of a long run while keeping it evenly spaced: when
+    the kept frames exceed it, every other one is deleted (counting back from the newest) and
+    from then on only every second round is kept, and so on. The newest round is always on
+    disk, so a viewer following the directory sees every update."""
 
     def __init__(self, run_dir: str | os.PathLike, max_frames: int | None = 2000):
         self.dir = Path(run_dir) / "probes"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.max_frames = max_frames
-        self._steps = sorted(_scan(self.dir))
+        self._kept = sorted(_scan(self.dir))   # frames of the evenly spaced time-lapse
+        self._extra: int | None = None          # the newest round, when it is not one of them
+        self._every = 1                         # keep one round in this many
+        self._since_kept = 0                    # rounds since the last kept one
 
     def write_images(self, images: np.ndarray, labels: Sequence[int],
                      class_names: Sequence[str] = ()) -> Path:
@@ -86,7 +91,8 @@ class ProbeStore:
         return path
 
     def append(self, result: ProbeResult, step: int, epoch: int, time: float | None = None) -> Path:
-        path = self.dir / f"{PREFIX}-{int(step):010d}.npz"
+        step = int(step)
+        path = self._path(step)
         _atomic_savez(path, {
             "step": np.int64(step), "epoch": np.int64(epoch),
             "time": np.float64(_time.time() if time is None else time),
@@ -98,23 +104,39 @@ class ProbeStore:
             "labels": np.asarray(result.labels, np.int64),
             "targets": np.asarray(result.targets, np.int64),
         })
-        if not self._steps or self._steps[-1] < step:
-            self._steps.append(int(step))
-        elif int(step) not in self._steps:  # a resumed run repeating steps: rare, rescan
-            self._steps = sorted(_scan(self.dir))
-        self._thin()
+        if self._kept and step <= self._kept[-1]:
+            # a resumed run repeating steps: start the spacing afresh from what is on disk
+            self._kept, self._extra, self._every, self._since_kept = sorted(_scan(self.dir)), None, 1, 0
+            return path
+        if self._extra is not None and self._extra != step:
+            self._delete(self._extra)
+            self._extra = None
+        self._since_kept += 1
+        if self._since_kept >= self._every:
+            self._kept.append(step)
+            self._since_kept = 0
+            self._thin()
+        else:
+            self._extra = step
         return path
 
     def _thin(self) -> None:
-        if self.max_frames is None or len(self._steps) <= self.max_frames:
+        if self.max_frames is None or len(self._kept) <= self.max_frames:
             return
-        drop = set(self._steps[1:-1:2])  # the first and the latest always stay
+        drop = self._kept[-2::-2]  # every other one, counting back from the newest
         for step in drop:
-            try:
-                os.unlink(self.dir / f"{PREFIX}-{step:010d}.npz")
-            except FileNotFoundError:
-                pass
-        self._steps = [s for s in self._steps if s not in drop]
+            self._delete(step)
+        self._kept = self._kept[::-1][::2][::-1]
+        self._every *= 2
+
+    def _path(self, step: int) -> Path:
+        return self.dir / f"{PREFIX}-{step:010d}.npz"
+
+    def _delete(self, step: int) -> None:
+        try:
+            os.unlink(self._path(step))
+        except FileNotFoundError:
+            pass
 
 
 def _scan(directory: Path) -> list[int]:
