@@ -117,7 +117,7 @@ class GraphCanvas(NodeEditorView):
     def _fit_if_pending(self) -> None:
         if self._fit_pending and self.isVisible():
             self._fit_pending = False
-            self.fit()
+            self.fit_readable()
 
     # -- refusals ------------------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -157,3 +157,12 @@ def test_editor_never_imports_torch():
     assert out.returncode == 0, out.stderr
     torch_loaded, nodes = out.stdout.split()
     assert torch_loaded == "False" and int(nodes) > 13
+
+
+def test_first_view_is_readable_and_shows_the_input(canvas):
+    assert canvas.zoom() >= 0.6  # the sample is too tall to fit readably in 1000×700
+    visible = canvas.visible_scene_rect()
+    assert visible.contains(canvas.scene().node("input").sceneBoundingRect())
+    canvas.fit()  # F shows everything, however small
+    assert all(visible.contains(n.sceneBoundingRect()) for n in canvas.scene().nodes().values()
+               for visible in [canvas.visible_scene_rect()])

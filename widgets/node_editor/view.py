@@ -24,6 +24,7 @@ MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 # evict and re-render cards on every pan; 96 MB holds ~1500.
 PIXMAP_CACHE_KB = 96 * 1024
 FIT_MAX_ZOOM = 1.0  # fitting a tiny graph does not blow it up
+READABLE_ZOOM = 0.6  # below this a card's small text is hard to read
 ZOOM_STEP = 1.25
 GRID = 20.0
 
@@ -103,8 +104,11 @@ class NodeEditorView(QGraphicsView):
         h.setValue(h.value() + round(dx))
         v.setValue(v.value() + round(dy))
 
-    def fit(self, rect: QRectF | None = None) -> None:
-        """Show every node (or ``rect``) with a margin, never zooming in past 100 %."""
+    def fit(self, rect: QRectF | None = None, min_zoom: float = MIN_ZOOM) -> None:
+        """Show every node (or ``rect``) with a margin, never zooming in past 100 %.
+
+        With ``min_zoom`` (e.g. the zoom where text stays readable) a graph too big to fit
+        is shown from its top, where its inputs are, centred across."""
         rect = rect if rect is not None else self.scene().items_bounds()
         if rect.isEmpty():
             self.set_zoom(1.0)
@@ -113,8 +117,16 @@ class NodeEditorView(QGraphicsView):
         rect = rect.adjusted(-40, -40, 40, 40)
         vp = self.viewport().rect()
         zoom = min(vp.width() / rect.width(), vp.height() / rect.height(), FIT_MAX_ZOOM)
-        self.set_zoom(zoom)
-        self.centerOn(rect.center())
+        self.set_zoom(max(zoom, min_zoom))
+        if zoom >= min_zoom:
+            self.centerOn(rect.center())
+        else:
+            half = vp.height() / 2 / self.zoom()
+            self.centerOn(QPointF(rect.center().x(), rect.top() + half))
+
+    def fit_readable(self) -> None:
+        """The first view of a graph: all of it if that stays readable, else its top part."""
+        self.fit(min_zoom=READABLE_ZOOM)
 
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
