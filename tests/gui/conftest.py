@@ -17,16 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "assets" / "sample.json"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def no_leaks(qapp):
-    """Fail a test that leaves a visible top-level window or a running thread behind."""
+    """Fail a test that leaves a visible top-level window (a popup, a menu) or a Python thread
+    behind. Qt's pool threads that once ran Python code are not counted (they stay registered)."""
     windows = {id(w) for w in QApplication.topLevelWidgets()}
     threads = {t.ident for t in threading.enumerate()}
     yield
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     left = [w for w in QApplication.topLevelWidgets() if id(w) not in windows and w.isVisible()]
     assert not left, f"windows left open: {left}"
-    extra = [t for t in threading.enumerate() if t.ident not in threads and t.is_alive()]
+    extra = [t for t in threading.enumerate() if t.ident not in threads and t.is_alive()
+             and not isinstance(t, threading._DummyThread)]
     assert not extra, f"threads left running: {extra}"
 
 
@@ -40,7 +42,7 @@ def document(qapp):
 
 
 @pytest.fixture
-def make_canvas(qtbot):
+def make_canvas(qtbot, no_leaks):
     """Build shown, focused canvases on documents; they are detached and deleted afterwards."""
     from studio.canvas import GraphCanvas
     made = []
