@@ -152,12 +152,12 @@ class NewEdge(Interaction):
             self.detached.setVisible(False)
         self.draft.set_end(self.scene_pos(event))
 
-    def _set_target(self, node: NodeItem | None, port: int | None) -> None:
+    def _set_target(self, node: NodeItem | None, port: int | None, refused: bool = False) -> None:
         if self.target is not None and self.target is not node:
             self.target.set_target_port(None)
         self.target, self.port = node, port
         if node is not None:
-            node.set_target_port(port)
+            node.set_target_port(port, refused)
 
     def move(self, event: QMouseEvent) -> None:
         pos = self.scene_pos(event)
@@ -166,11 +166,11 @@ class NewEdge(Interaction):
         if node is not None:
             hit = node.port_at(pos)
             port = hit[1] if hit and hit[0] == "in" else node.nearest_input(pos)
-        self._set_target(node, port)
-        end = node.input_anchor(port) if node is not None and port is not None else pos
         reason = None
         if node is not None and self.view.connection_checker is not None:
             reason = self.view.connection_checker(self.src.key, node.key, -1 if port is None else port)
+        self._set_target(node, port, refused=reason is not None)
+        end = node.input_anchor(port) if node is not None and port is not None else pos
         self.draft.set_end(end, refused=reason is not None)
 
     def release(self, event: QMouseEvent) -> None:

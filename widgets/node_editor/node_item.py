@@ -56,6 +56,7 @@ class NodeItem(QGraphicsItem):
         self.in_edges: list = []  # EdgeItems ending here (kept by the scene)
         self.out_edges: list = []
         self._target_port: int | None = None  # highlighted while an edge is dragged over
+        self._target_refused = False
         self._health: str | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -98,9 +99,10 @@ class NodeItem(QGraphicsItem):
             self.setToolTip(c.tooltip)
         self.update()
 
-    def set_target_port(self, port: int | None) -> None:
-        if port != self._target_port:
-            self._target_port = port
+    def set_target_port(self, port: int | None, refused: bool = False) -> None:
+        """Highlight the port a dragged edge would connect to (red: it would be refused)."""
+        if (port, refused) != (self._target_port, self._target_refused):
+            self._target_port, self._target_refused = port, refused
             self.update()
 
     def set_health(self, color: str | None) -> None:
@@ -249,8 +251,9 @@ class NodeItem(QGraphicsItem):
         for p, x in self._port_x.items():
             centre = QPointF(x, 0)
             if p == self._target_port:
-                painter.setPen(QPen(T.color(T.PORT_TARGET), 2))
-                painter.setBrush(T.color(T.PORT_TARGET))
+                col = T.color(T.ERROR if self._target_refused else T.PORT_TARGET)
+                painter.setPen(QPen(col, 2))
+                painter.setBrush(col)
                 painter.drawEllipse(centre, r + 1.5, r + 1.5)
             elif p in c.connected:
                 painter.setPen(QPen(T.color(T.NODE_BODY), 1.5))

@@ -179,6 +179,7 @@ class NodeEditorView(QGraphicsView):
 
     # -- mouse ---------------------------------------------------------------------------------------
     def _start(self, interaction: I.Interaction, event: QMouseEvent) -> None:
+        self.scene().edge_label.setVisible(False)  # hover feedback would trail the gesture
         self._interaction = interaction
         interaction.press(event)
 
