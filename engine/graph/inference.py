@@ -64,7 +64,7 @@ _UNKNOWN = NodeInfo(out=None)
 class Inference:
     """Keeps a ``NodeInfo`` for every node of ``graph`` up to date."""
 
-    changed = Signal(object)  # set of node ids whose NodeInfo changed
+    changed = Signal(object)  # set of node ids whose NodeInfo changed (emit_fast: see Graph)
 
     def __init__(self, graph: Graph, batch_size: int = 64) -> None:
         self.graph = graph
@@ -94,7 +94,7 @@ class Inference:
         self._dirty.discard(node_id)
         self._info.pop(node_id, None)
         self._keys.pop(node_id, None)
-        self.changed.emit({node_id})
+        self.changed.emit_fast({node_id})
 
     def _edge(self, edge: Edge) -> None:
         if edge.dst in self.graph.nodes:
@@ -145,7 +145,7 @@ class Inference:
             if old is None or info.out != old.out:
                 pending.update(g.successors(n))
         if changed:
-            self.changed.emit(changed)
+            self.changed.emit_fast(changed)
         return changed
 
     def _compute(self, n: str, ins: list[TensorMeta | None]) -> NodeInfo:

@@ -190,7 +190,7 @@ def graph_from_dict(graph_doc: dict, *, errors: list[LayerStudioError] | None = 
         try:
             g.connect(src, dst, ed.get("port", 0))
         except UnknownNodeError as e:
-            if src in refused or dst in refused:
+            if any(isinstance(n, str) and n in refused for n in (src, dst)):
                 continue  # the node's own error was reported; its edges are not news
             e.message = f"edge {_show(src)} → {_show(dst)}: {e.message}"
             e.args = (e.message,)
