@@ -331,6 +331,18 @@ def test_context_menus(canvas, mouse, qtbot):
     qtbot.waitUntil(lambda: not menu.isVisible())
 
 
+def test_right_click_on_a_selected_node_keeps_the_selection(canvas, mouse):
+    canvas.document.select(["conv1", "relu1", "pool1"])
+    at = node(canvas, "relu1").center()
+    mouse.press(at, Qt.MouseButton.RightButton)
+    mouse.release(at, Qt.MouseButton.RightButton)
+    menu = _open_menu(canvas, mouse, at)
+    assert set(canvas.document.selection) == {"conv1", "relu1", "pool1"}
+    next(a for a in menu.actions() if a.objectName() == "canvas_delete").trigger()
+    menu.close()
+    assert not {"conv1", "relu1", "pool1"} & set(canvas.document.graph.nodes)
+
+
 def test_paste_from_canvas_menu_goes_where_it_was_opened(canvas, mouse):
     canvas.document.select(["conv1"])
     canvas.copy()

@@ -200,8 +200,7 @@ class NodeEditorView(QGraphicsView):
             self._start(I.Pan(self), event)
             return
         if button != Qt.MouseButton.LeftButton:
-            super().mousePressEvent(event)
-            return
+            return  # a right press only opens the context menu: it keeps the selection
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         node = self.scene().node_at(pos)
         if node is not None:
