@@ -71,6 +71,19 @@ def test_drag_from_output_to_input_port_connects(canvas, mouse):
     assert doc.undo_stack.undoText().startswith("Connect")
 
 
+def test_drag_from_free_input_port_to_a_source_connects(canvas, mouse, qtbot):
+    doc = canvas.document
+    doc.add_node("Add", pos=(300.0, 480.0))
+    canvas.refresh()
+    mouse.drag(node(canvas, "add").input_anchor(0), node(canvas, "relu1").center())
+    assert Edge("relu1", "add", 0) in doc.graph.edges
+    canvas.refresh()
+    with qtbot.waitSignal(canvas.status_message) as sig:  # onto itself: refused
+        mouse.drag(node(canvas, "add").input_anchor(1), node(canvas, "add").center())
+    assert "cannot feed itself" in sig.args[0]
+    assert doc.graph.nodes["add"].pos == (300.0, 480.0)  # the port drag never moved the node
+
+
 def test_drag_released_on_node_body_uses_free_port(canvas, mouse):
     doc = canvas.document
     doc.add_node("Concat", pos=(300.0, 480.0))

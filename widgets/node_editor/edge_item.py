@@ -117,8 +117,11 @@ class DraftEdgeItem(QGraphicsItem):
         self.setZValue(5)
 
     def set_end(self, end: QPointF, refused: bool = False) -> None:
+        self.set_ends(self._start, end, refused)
+
+    def set_ends(self, start: QPointF, end: QPointF, refused: bool = False) -> None:
         self.prepareGeometryChange()
-        self._path = curve(self._start, end)
+        self._path = curve(start, end)
         self.refused = refused
         self.update()
 

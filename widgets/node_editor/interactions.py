@@ -195,3 +195,41 @@ class NewEdge(Interaction):
             self.scene.removeItem(self.draft)
         if self.detached is not None and self.detached.scene() is not None:
             self.detached.setVisible(True)
+
+
+class NewEdgeToInput(Interaction):
+    """Drag from a free input port up to the node that should feed it."""
+
+    def __init__(self, view, dst: NodeItem, port: int) -> None:
+        super().__init__(view)
+        self.dst, self.port = dst, port
+        self.source: NodeItem | None = None
+
+    def press(self, event: QMouseEvent) -> None:
+        self.draft = DraftEdgeItem(self.dst.input_anchor(self.port))
+        self.scene.addItem(self.draft)
+        self.dst.set_target_port(self.port)
+        self.move(event)
+
+    def move(self, event: QMouseEvent) -> None:
+        pos = self.scene_pos(event)
+        node = self.scene.node_at(pos)
+        self.source = node if node is not None and node.content.has_output else None
+        refused = False
+        if self.source is not None and self.view.connection_checker is not None:
+            refused = self.view.connection_checker(self.source.key, self.dst.key, self.port) is not None
+        start = self.source.output_anchor() if self.source is not None else pos
+        self.draft.set_ends(start, self.dst.input_anchor(self.port), refused)
+        self.dst.set_target_port(self.port, refused)
+
+    def release(self, event: QMouseEvent) -> None:
+        self.move(event)
+        source, pos = self.source, self.scene_pos(event)
+        self.cancel()
+        if source is not None:
+            self.view.connect_requested.emit(source.key, self.dst.key, self.port, pos)
+
+    def cancel(self) -> None:
+        self.dst.set_target_port(None)
+        if self.draft.scene() is not None:
+            self.scene.removeItem(self.draft)

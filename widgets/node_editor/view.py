@@ -210,9 +210,11 @@ class NodeEditorView(QGraphicsView):
                 return
             if hit and hit[0] == "in":
                 edge = next((e for e in node.in_edges if e.port == hit[1]), None)
-                if edge is not None:
+                if edge is not None:  # pick the edge up by its end
                     self._start(I.NewEdge(self, edge.src, detached=edge), event)
-                    return
+                else:
+                    self._start(I.NewEdgeToInput(self, node, hit[1]), event)
+                return
             self._start(I.MoveNodes(self, node), event)
             return
         edge = self.scene().edge_at(pos)
