@@ -9,12 +9,14 @@ The start request: ``project`` (the project as a dict) with ``project_path``, ``
 ``overrides`` ({"epochs", "batch_size", "device"}); or ``resume`` (a run directory) with
 optional ``epochs`` and ``device``.
 
-If the app goes away (EOF on the socket) the run stops at the next step, writes a checkpoint,
-marks itself "interrupted" and the process exits: an orphan never trains on unobserved.
+If the app goes away (EOF on the socket), or the fork server is told to shut down (SIGTERM),
+the run stops at the next step, writes a checkpoint, marks itself "interrupted" and the
+process exits: an orphan never trains on unobserved.
 """
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -89,8 +91,16 @@ def main(fd: int) -> int:
             elif cmd == "stop":
                 control.stop("stopped")
 
+    # a signal handler takes no locks: it only sets the flag the loop reads every step
+    signal.signal(signal.SIGTERM, lambda signum, frame: control.stop("interrupted", wake=False))
     threading.Thread(target=read_commands, name="worker-commands", daemon=True).start()
-    request = starts.get()
+    while True:
+        try:
+            request = starts.get(timeout=0.2)
+            break
+        except queue.Empty:
+            if control.stop_reason is not None:
+                return EXIT_OK
     if request is None:
         return EXIT_OK
     return run_request(request, channel, control)

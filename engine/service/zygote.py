@@ -13,9 +13,9 @@ what it needs itself. Messages (engine.service.wire frames):
                    {"op": "forked", "req": N, "pid": P}   {"op": "fork_failed", "req": N, "message"}
                    {"op": "exited", "pid": P, "returncode": R}   (R < 0: killed by signal -R)
 
-When the app goes away (EOF on the control socket) or asks for shutdown, the service
-children are terminated and training workers are given time to checkpoint (they notice the
-app is gone on their own sockets) before the fork server exits.
+When the app goes away (EOF on the control socket) or asks for shutdown, every child gets
+SIGTERM: the service ends, training workers checkpoint and end; they get up to
+WORKER_GRACE_S for it before the fork server kills what is left and exits.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from engine.service.channel import Channel
 from engine.service.wire import decode_body
 
 #: what the children need, imported before any fork
-PRELOAD = ("torch", "engine.train.trainer", "engine.service.worker", "engine.service.server")
+PRELOAD = ("torch", "torch._dynamo", "engine.train.trainer", "engine.service.worker", "engine.service.server")
 ROLES = {"service": "engine.service.server", "worker": "engine.service.worker"}
 WORKER_GRACE_S = 60.0  # how long workers may take to checkpoint after the app went away
 POLL_S = 0.05  # reaping interval: an exit is reported within this
@@ -168,10 +168,10 @@ class Server:
         self.out.try_send({"op": "forked", "req": req, "pid": pid})
 
     def wind_down(self) -> None:
-        """The app is gone: stop services now, let workers checkpoint, then leave."""
-        for pid, role in list(self.children.items()):
-            if role == "service":
-                _kill(pid, signal.SIGTERM)
+        """The app is gone or leaving: SIGTERM ends a service at once and makes a worker stop at
+        its next step with a checkpoint; wait for them (bounded), then leave."""
+        for pid in list(self.children):
+            _kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + WORKER_GRACE_S
         while self.children and time.monotonic() < deadline:
             self.reap()

@@ -160,14 +160,18 @@ class Trainer:
         self._ready = True
 
     def _add_standard_callbacks(self) -> None:
+        """The run's own callbacks go first: when a listener hears of a checkpoint or of the end,
+        the run directory already says so."""
         cfg = self.cfg
+        standard: list[Callback] = []
         if self.run is not None:
-            self.callbacks.append(RunRecorder(self.run, epochs=self.epochs, resumed=self.resume_from is not None))
-            self.callbacks.append(Checkpointing(self.run.checkpoints, keep_last=cfg["checkpoint.keep_last"],
-                                                every=cfg["checkpoint.every"], monitor=cfg["monitor"]))
+            standard.append(RunRecorder(self.run, epochs=self.epochs, resumed=self.resume_from is not None))
+            standard.append(Checkpointing(self.run.checkpoints, keep_last=cfg["checkpoint.keep_last"],
+                                          every=cfg["checkpoint.every"], monitor=cfg["monitor"]))
         if cfg["early_stopping.patience"] > 0:
-            self.callbacks.append(EarlyStopping(cfg["monitor"], cfg["early_stopping.patience"],
-                                                cfg["early_stopping.min_delta"]))
+            standard.append(EarlyStopping(cfg["monitor"], cfg["early_stopping.patience"],
+                                          cfg["early_stopping.min_delta"]))
+        self.callbacks = CallbackList(standard + self.callbacks.callbacks)
 
     def _prepare_run_dir(self) -> None:
         run = self.run
