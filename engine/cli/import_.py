@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _shape(text: str) -> tuple[int, ...]:
-    parts = [p for p in re.split(r"[,x× ]+", text.strip().strip("[]()")) if p]
-    if not parts or not all(p.isdigit() and int(p) > 0 for p in parts) or len(parts) > 8:
+    parts = re.split(r"\s*[,x×]\s*|\s+", text.strip().strip("[]()").strip())  # 3,224,224 or 3x224x224
+    if not all(p.isdigit() and int(p) > 0 for p in parts) or len(parts) > 8:
         raise argparse.ArgumentTypeError(f"expected positive sizes such as 3,224,224, got {text!r}")
     return tuple(int(p) for p in parts)
 

@@ -13,7 +13,7 @@ from typing import Any
 from torch import nn
 
 REQUIRED = inspect.Parameter.empty
-_SKIP = {"self", "device", "dtype", "mode"}  # "mode": RNNBase's internal first argument
+_SKIP = {"self", "device", "dtype"}
 
 
 @functools.cache
@@ -39,5 +39,6 @@ def signature(cls: type) -> tuple[tuple[str, Any], ...]:
         params = list(inspect.signature(init).parameters.values())
         if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
             continue
-        return tuple((p.name, p.default) for p in params if p.name not in _SKIP)
+        skip = _SKIP | ({"mode"} if klass is nn.RNNBase else set())  # RNNBase's internal first argument
+        return tuple((p.name, p.default) for p in params if p.name not in skip)
     raise TypeError(f"no concrete constructor signature for {cls.__name__}")

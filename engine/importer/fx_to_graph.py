@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -113,7 +114,8 @@ def to_graph(gm: fx.GraphModule, what: str, *, input_shape: tuple[int, ...], inp
             live.append(n)
             stack.extend(layers[n].inputs)
         else:
-            unmapped[failures.get(n, f"{call_name(n) if n.op.startswith('call') else n.op} (unsupported)")] += 1
+            if not _follows_failure(n, failures):  # `out, _ = unmapped(x)`: report only the cause
+                unmapped[failures.get(n, f"{call_name(n) if n.op.startswith('call') else n.op} (unsupported)")] += 1
             stack.extend(n.all_input_nodes)
     if unmapped:
         raise UnmappableModelError(what, unmapped)
@@ -142,6 +144,11 @@ def to_graph(gm: fx.GraphModule, what: str, *, input_shape: tuple[int, ...], inp
         if src in ids and order[a] > order[imported.value_nodes[ids[src]]]:
             imported.value_nodes[ids[src]] = a
     return imported
+
+
+def _follows_failure(n: fx.Node, failures: dict) -> bool:
+    return (n.op == "call_function" and n.target is operator.getitem and isinstance(n.args[0], fx.Node)
+            and n.args[0] in failures)
 
 
 def _module_layer(gm, n: fx.Node, calls: Counter, layers: dict, failures: dict) -> None:
@@ -190,6 +197,8 @@ def _ids(live: list[fx.Node], layers: dict, input_id: str | None) -> dict[fx.Nod
     origins = Counter(n.meta.get("origin") for n in live if layers[n].module_path is None)
     ids: dict[fx.Node, str] = {}
     taken: set[str] = set()
+    # a variable named like a layer (`a = F.relu(self.a(x))`) would only rename one of them
+    layer_names = {n.name for n in live if layers[n].module_path is not None} | {input_id}
     for n in live:
         layer = layers[n]
         if layer.type == "Input":
@@ -198,7 +207,9 @@ def _ids(live: list[fx.Node], layers: dict, input_id: str | None) -> dict[fx.Nod
             name = n.name
         else:
             origin = n.meta.get("origin")
-            name = (_assigned_name(origin, n) if origin and origins[origin] == 1 else None) or n.name
+            name = _assigned_name(origin) if origin and origins[origin] == 1 else None
+            if name is None or name in layer_names or name in taken:
+                name = n.name
         name = name[:MAX_ID_LEN]
         base, i = name, 1
         while name in taken:
@@ -210,7 +221,7 @@ def _ids(live: list[fx.Node], layers: dict, input_id: str | None) -> dict[fx.Nod
     return ids
 
 
-def _assigned_name(origin: tuple[str, int], n: fx.Node) -> str | None:
+def _assigned_name(origin: tuple[str, int]) -> str | None:
     """``name`` of a ``name = <call>`` line that binds a new name (not ``x = f(x)``)."""
     line = linecache.getline(*origin).strip()
     try:

@@ -59,7 +59,7 @@ def _read(module: nn.Module, spec: LayerSpec, name: str) -> Any:
     if not hasattr(module, name):
         raise Unmapped(f"{module_name(module)} (no attribute {name})")
     value = getattr(module, name)
-    if isinstance(value, torch.Tensor) or (value is None and spec.param_index[name].kind == "bool"):
+    if name in module._parameters or name in module._buffers:
         return value is not None  # bias=True is stored as a Parameter, bias=False as None
     if isinstance(value, list):
         return tuple(value)
