@@ -104,6 +104,7 @@ class Graph:
         self.nodes: dict[str, Node] = {}
         self._in: dict[str, dict[int, Edge]] = {}  # dst -> port -> edge
         self._out: dict[str, list[Edge]] = {}  # src -> edges
+        self.edge_extra: dict[Edge, dict[str, Any]] = {}  # unknown keys of an edge in the file, kept
 
     # -- queries ---------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -216,8 +217,11 @@ class Graph:
         del self.nodes[node_id], self._in[node_id], self._out[node_id]
         self.node_removed.emit_fast(node_id)
 
-    def connect(self, src: str, dst: str, port: int | None = None) -> Edge:
-        """Add an edge from ``src``'s output into ``dst``'s input ``port`` (default: the free one)."""
+    def connect(self, src: str, dst: str, port: int | None = None, *,
+                extra: Mapping[str, Any] | None = None) -> Edge:
+        """Add an edge from ``src``'s output into ``dst``'s input ``port`` (default: the free one).
+
+        ``extra``: keys of the file's edge object that the model does not know, written back."""
         self.node(src)
         dst_node = self.node(dst)
         if src == dst:
@@ -241,6 +245,8 @@ class Graph:
         edge = Edge(src, dst, port)
         self._in[dst][port] = edge
         self._out[src].append(edge)
+        if extra:
+            self.edge_extra[edge] = dict(extra)
         self.edge_added.emit_fast(edge)
         return edge
 
@@ -262,6 +268,7 @@ class Graph:
             raise GraphError(f"there is no edge {src} → {dst} (port {port})", node=dst, key="port")
         del self._in[dst][port]
         self._out[src].remove(edge)
+        self.edge_extra.pop(edge, None)
         self.edge_removed.emit_fast(edge)
         return edge
 
@@ -320,5 +327,7 @@ class Graph:
             d = {"from": e.src, "to": e.dst}
             if e.port or self.node(e.dst).spec.variadic:
                 d["port"] = e.port
+            if e in self.edge_extra:
+                d.update({k: v for k, v in self.edge_extra[e].items() if k not in d})
             edges.append(d)
         return {"nodes": nodes, "edges": edges}

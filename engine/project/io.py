@@ -145,6 +145,7 @@ def from_dict(doc: Any, *, errors: list[LayerStudioError] | None = None) -> Proj
 
 
 NODE_KEYS = {"id", "type", "params", "pos", "label", "trainable"}
+EDGE_KEYS = {"from", "to", "port"}
 
 
 def graph_from_dict(graph_doc: dict, *, errors: list[LayerStudioError] | None = None) -> Graph:
@@ -188,7 +189,7 @@ def graph_from_dict(graph_doc: dict, *, errors: list[LayerStudioError] | None = 
             continue
         src, dst = ed["from"], ed["to"]
         try:
-            g.connect(src, dst, ed.get("port", 0))
+            g.connect(src, dst, ed.get("port", 0), extra={k: v for k, v in ed.items() if k not in EDGE_KEYS})
         except UnknownNodeError as e:
             if any(isinstance(n, str) and n in refused for n in (src, dst)):
                 continue  # the node's own error was reported; its edges are not news
