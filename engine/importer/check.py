@@ -54,7 +54,8 @@ class _Shapes(fx.Interpreter):
 def _propagate(gm: fx.GraphModule, shape: tuple[int, ...], dtype: str) -> None:
     """Shapes of every fx node, computed on the meta device (no arithmetic); a model using an
     op that has no meta kernel is run on the CPU instead."""
-    meta = _on_meta(gm)
+    on_meta = all(t.is_meta for t in [*gm.parameters(), *gm.buffers()])
+    meta = gm if on_meta else _on_meta(gm)  # a torchvision import is built on meta already
     runner = _Shapes(meta)
     try:
         with torch.no_grad():
@@ -67,7 +68,7 @@ def _propagate(gm: fx.GraphModule, shape: tuple[int, ...], dtype: str) -> None:
     except Exception as e:
         e.node = runner.current  # where it failed, for the message
         raise
-    for ours, theirs in zip(gm.graph.nodes, meta.graph.nodes):
+    for ours, theirs in zip(gm.graph.nodes, meta.graph.nodes) if meta is not gm else ():
         if "shape" in theirs.meta:
             ours.meta["shape"] = theirs.meta["shape"]
 
