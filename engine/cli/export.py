@@ -42,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
     except (UnreadableFileError, RunDirError) as e:
         print(f"layerstudio export: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except LayerStudioError as e:
+    except LayerStudioError as e:  # ExportError on --to / -o is about the command line
         print(f"layerstudio export: {e}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_USAGE if e.key in ("to", "output") else EXIT_INVALID
     names = " and ".join(str(p) for p in result.files)
     weights = (f"weights of {args.weights} ({args.checkpoint} checkpoint)" if result.trained
                else "untrained weights")

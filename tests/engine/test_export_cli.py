@@ -150,7 +150,8 @@ def test_changed_layer_size_names_the_node(tmp_path, sample, run_dir, capsys):
     assert files(tmp_path) == {"changed.json"}
 
 
-@pytest.mark.parametrize("case", ["no-run", "not-a-run", "no-checkpoint", "no-file", "not-json", "invalid", "no-folder"])
+@pytest.mark.parametrize("case", ["no-run", "not-a-run", "no-checkpoint", "no-file", "not-json", "invalid", "no-folder",
+                                  "weights-over-code"])
 def test_bad_input_exit_codes_and_nothing_written(tmp_path, case, capsys):
     project_file, weights, out = SAMPLE, None, tmp_path / "net.py"
     expected = 2
@@ -175,6 +176,9 @@ def test_bad_input_exit_codes_and_nothing_written(tmp_path, case, capsys):
         expected = 1
     elif case == "no-folder":
         out = tmp_path / "no" / "such" / "net.py"
+    elif case == "weights-over-code":  # the state dict would overwrite the code file
+        out = tmp_path / "net.pt"
+        weights = make_run(tmp_path / "run", load(SAMPLE), trained_state(load(SAMPLE), 0))
     before = {p for p in tmp_path.rglob("*")}
     argv = ["export", str(project_file), "--to", "py", "-o", str(out)]
     if weights is not None:
