@@ -8,6 +8,7 @@ one rule call. Nothing is allocated: rules are integer arithmetic on shapes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 from typing import NamedTuple
 
 from psygnal import Signal
@@ -123,40 +124,49 @@ class Inference:
         if not self._dirty:
             return set()
         g = self.graph
-        pending = set(self._dirty)
-        self._dirty.clear()
+        pending = self._dirty
+        self._dirty = set()
         changed: set[str] = set()
+        infos, keys, nodes, in_edges = self._info, self._keys, g.nodes, g._in
         for n in g.topological_order():
             if n not in pending:
                 continue
-            node = g.nodes[n]
-            ins = [self._info.get(src, _UNKNOWN).out for src in g.input_nodes(n)]
-            key = (node.type, tuple(sorted(node.params.items(), key=lambda kv: kv[0])), tuple(ins),
-                   tuple(sorted(g.inputs(n))))
-            if self._keys.get(n) == key and n in self._info:
+            node = nodes[n]
+            ports = in_edges[n]
+            if len(ports) == 1:  # the common case, without sorting
+                (port, edge), = ports.items()
+                port_list = (port,)
+                ins = [infos.get(edge.src, _UNKNOWN).out]
+            else:
+                items = sorted(ports.items())
+                port_list = tuple(p for p, _ in items)
+                ins = [infos.get(e.src, _UNKNOWN).out for _, e in items]
+            # What the rule depends on. params dicts compare fast (in C) and are replaced,
+            # never mutated, by Graph.set_params; a copy guards against outside mutation.
+            key = (node.type, node.params, ins, port_list)
+            old_key = keys.get(n)
+            if old_key is not None and old_key == key and n in infos:
                 continue
-            self._keys[n] = key
+            keys[n] = (node.type, dict(node.params), ins, port_list)
             self.recomputed += 1
-            info = self._compute(n, ins)
-            old = self._info.get(n)
-            self._info[n] = info
+            info = self._compute(node, port_list, ins)
+            old = infos.get(n)
+            infos[n] = info
             if info != old:
                 changed.add(n)
             if old is None or info.out != old.out:
-                pending.update(g.successors(n))
+                pending.update(e.dst for e in g._out[n])
         if changed:
             self.changed.emit_fast(changed)
         return changed
 
-    def _compute(self, n: str, ins: list[TensorMeta | None]) -> NodeInfo:
-        g = self.graph
-        node = g.nodes[n]
+    def _compute(self, node, ports: tuple[int, ...], ins: list[TensorMeta | None]) -> NodeInfo:
         spec = node.spec
-        ports = sorted(g.inputs(n))
-        problem = self._port_problem(spec, ports)
-        if problem:
-            return NodeInfo(out=None, error=problem)
-        if any(t is None for t in ins):
+        if ports != (0,) or spec.inputs != 1:  # (one input on port 0: the common case, nothing to say)
+            problem = self._port_problem(spec, list(ports))
+            if problem:
+                return NodeInfo(out=None, error=problem)
+        if None in ins:
             return NodeInfo(out=None)  # unknown because of an upstream problem: no new message
         try:
             cost = spec.run(node.params, ins)
@@ -164,8 +174,8 @@ class Inference:
             return NodeInfo(out=None, error=e.message)
         b = self.batch_size
         wbytes = cost.params * 4
-        act = _numel(cost.out.shape) * DTYPE_BYTES.get(cost.out.dtype, 4) * b
-        moved = wbytes + act + sum(_numel(t.shape) * DTYPE_BYTES.get(t.dtype, 4) * b for t in ins)
+        act = prod(cost.out.shape) * DTYPE_BYTES.get(cost.out.dtype, 4) * b
+        moved = wbytes + act + sum(prod(t.shape) * DTYPE_BYTES.get(t.dtype, 4) for t in ins) * b
         work = (cost.flops + cost.elementwise) * b
         return NodeInfo(out=cost.out, params=cost.params, flops=cost.flops, elementwise=cost.elementwise,
                         weight_bytes=wbytes, activation_bytes=act,
@@ -180,6 +190,10 @@ class Inference:
             if ports != list(range(n)):
                 return f"{spec.type}: input ports must be contiguous 0..{n - 1}, got {ports}"
             return None
+        extra = [p for p in ports if p >= spec.inputs]
+        if extra and n <= spec.inputs:
+            on = "port 0" if spec.inputs == 1 else f"ports 0..{spec.inputs - 1}"
+            return f"{spec.type} has no input port {extra[0]} (its input{'s' if spec.inputs > 1 else ''}: {on})"
         if n < spec.inputs:
             return f"{spec.type} needs {spec.inputs} input{'s' if spec.inputs > 1 else ''}, got {n}"
         if n > spec.inputs:
@@ -225,10 +239,3 @@ class Inference:
 
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics() if d.severity == "error"]
-
-
-def _numel(shape) -> int:
-    r = 1
-    for d in shape:
-        r *= d
-    return r

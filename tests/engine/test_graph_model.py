@@ -164,3 +164,11 @@ def test_to_dict_is_minimal_and_keeps_extra_keys(g):
                              "trainable": False, "color": "red"}
     assert d["edges"] == [{"from": "input", "to": "conv"}, {"from": "conv", "to": "relu"},
                           {"from": "relu", "to": "x"}]
+
+
+def test_an_input_on_a_port_a_layer_does_not_have_is_a_diagnostic():
+    g = Graph()
+    g.add_node("input", "Input", {"shape": [4]})
+    g.add_node("relu", "ReLU")
+    g.connect("input", "relu", 3)  # accepted (the graph stays editable), but reported
+    assert [d.message for d in Inference(g).errors()] == ["relu: ReLU has no input port 3 (its input: port 0)"]
