@@ -77,6 +77,8 @@ class Trainer:
         self.run = RunDir(run_dir) if run_dir else None
         self.resume_from = Path(resume_from) if resume_from else None
         self.control = control or Control()
+        # under torchrun every process trains; only rank 0 writes the run directory
+        self.rank = int(os.environ.get("RANK", "0"))
         self.callbacks = CallbackList(callbacks)
         self.position = Position()
         self.epochs: int = self.cfg["epochs"]
@@ -164,7 +166,7 @@ class Trainer:
         the run directory already says so."""
         cfg = self.cfg
         standard: list[Callback] = []
-        if self.run is not None:
+        if self.run is not None and self.rank == 0:
             standard.append(RunRecorder(self.run, epochs=self.epochs, resumed=self.resume_from is not None))
             standard.append(Checkpointing(self.run.checkpoints, keep_last=cfg["checkpoint.keep_last"],
                                           every=cfg["checkpoint.every"], monitor=cfg["monitor"]))
@@ -175,7 +177,7 @@ class Trainer:
 
     def _prepare_run_dir(self) -> None:
         run = self.run
-        if run is None:
+        if run is None or self.rank != 0:
             return
         if self.resume_from is None:
             run.create()

@@ -90,12 +90,13 @@ class RunRecorder(Callback):
             rel = str(event.path)
         self._update(checkpoint=rel, checkpoint_step=event.step, best=trainer.best)
         self.log.write(f"checkpoint {rel} (epoch {event.epoch}, step {event.step}{', best' if event.best else ''})")
-        self.write_status()
+        # no fsync: the checkpoint itself is durable, and resuming reads the folder, not this
+        self.write_status(fsync=False)
 
     def on_state(self, trainer, event) -> None:
         self._update(paused=event.state == "paused")
         self.log.write(event.state)
-        self.write_status()
+        self.write_status(fsync=False)
 
     def on_log(self, trainer, event) -> None:
         self.log.write(event.message, event.level)

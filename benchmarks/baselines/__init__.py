@@ -1,0 +1,1 @@
+"""Plain PyTorch baselines the benchmarks compare LayerStudio against."""

@@ -1,0 +1,152 @@
+"""Training speed: the engine through the ``layerstudio train`` code path ÷ a plain PyTorch loop.
+
+Same model (the LeNet-5 sample), same in-memory data (engine.data's builtin:shapes), batch
+size, thread count and device. The engine runs exactly as the command line runs it, with its
+progress bar, metrics.jsonl, status heartbeat and checkpoints, and with event streaming on:
+every event is also encoded for the wire and sent over a socket to a thread that decodes
+them (what the app's side does). The baseline is benchmarks/baselines/plain_loop.py (no
+host sync per step). Both validate once per epoch.
+
+The figure is training throughput: images per second over the training loops of epochs
+2..E (epoch 1 is warm-up), timed from outside the loop (for the engine: from the end of one
+epoch's checkpoint to the next epoch's summary event). A second figure, whole epochs, runs
+from the end of epoch 1 to the end of the last, so the engine's validation, checkpoints
+(fsync'd) and run-directory writes count too. Each run is a fresh process; engine and
+baseline runs alternate (≥ 5 each). Prints the median and spread of each, and the ratios.
+
+    python benchmarks/bench_train.py [--runs 5] [--epochs 6] [--batch-size 64] [--threads 1]
+                                     [--device cpu] [--size 4800]
+
+Goal (issue 4): engine ÷ plain ≥ 0.97 on CPU.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def engine_child(args: argparse.Namespace) -> dict:
+    """One engine run in this process, through the CLI code path."""
+    from engine.cli import main as cli
+    from engine.cli import train as train_cmd
+    from engine.runs import events as ev
+    from engine.service.channel import channel_pair, Channel
+
+    doc = json.loads((ROOT / "assets" / "sample.json").read_text())
+    doc["dataset"] = {"source": "builtin:shapes", "size": args.size, "val_fraction": 0.2, "seed": 0}
+    doc["training"].update({"epochs": args.epochs, "batch_size": args.batch_size, "device": args.device,
+                            "threads": args.threads, "seed": 0,
+                            "optimizer": {"type": "SGD", "lr": 0.05, "momentum": 0.9}})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lenet.json"
+        path.write_text(json.dumps(doc))
+        # event streaming: encode every event and drain it on another thread, as the app does
+        ours, theirs = channel_pair()
+        reader = Channel(theirs)
+        received = []
+
+        def drain():
+            while (msg := reader.recv()) is not None:
+                received.append(ev.event_from_dict(msg["event"]).type)
+        consumer = threading.Thread(target=drain, daemon=True)
+        consumer.start()
+        starts, ends, marks = [], [], []
+
+        def sink(event):
+            now = time.perf_counter()
+            if isinstance(event, (ev.Started, ev.CheckpointSaved)):
+                starts.append(now)  # the next epoch's training starts now
+            elif isinstance(event, ev.EpochEnd):
+                ends.append(now)
+            elif isinstance(event, ev.Validation):
+                marks.append(now)
+            ours.try_send({"event": event.to_dict()})
+
+        parsed = cli.build_parser("train").parse_args(["train", str(path), "--run-dir", str(Path(tmp) / "run")])
+        with open(os.devnull, "w") as devnull:
+            code = train_cmd.train(parsed, sinks=[sink], err=devnull)
+        ours.close()
+        consumer.join(10)
+        assert code == 0, f"the engine run exited {code}"
+        n = json.loads((Path(tmp) / "run" / "config.json").read_text())["train_samples"]
+    timed = args.epochs - 1
+    # the training loop of epoch e runs from the last "start" before its summary to the summary
+    train = [end - max(s for s in starts if s < end) for end in ends]
+    return {"train_images_per_s": timed * n / sum(train[1:]),
+            "epoch_images_per_s": timed * n / (marks[-1] - marks[0]), "samples": n, "events": len(received)}
+
+
+def child_command(kind: str, args: argparse.Namespace) -> list[str]:
+    common = ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--threads", str(args.threads),
+              "--device", args.device, "--size", str(args.size)]
+    if kind == "engine":
+        return [sys.executable, str(Path(__file__).resolve()), "--child", *common]
+    return [sys.executable, "-m", "benchmarks.baselines.plain_loop", *common]
+
+
+def run_child(kind: str, args: argparse.Namespace) -> dict:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    out = subprocess.run(child_command(kind, args), cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{kind} run failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def summary(values: list[float]) -> str:
+    return (f"median {statistics.median(values):8.1f}  min {min(values):8.1f}  max {max(values):8.1f}  "
+            f"(spread {100 * (max(values) - min(values)) / statistics.median(values):.1f} %)")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--size", type=int, default=4800)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(engine_child(args)), flush=True)
+        return 0
+    print(f"LeNet-5, builtin:shapes ({args.size} samples, 80 % train), batch {args.batch_size}, "
+          f"{args.threads} thread(s), {args.device}, {args.epochs} epochs (first is warm-up), {args.runs} runs each")
+    got: dict[str, dict[str, list[float]]] = {m: {"engine": [], "plain": []} for m in METRICS}
+    for i in range(args.runs):
+        order = ("engine", "plain") if i % 2 == 0 else ("plain", "engine")  # alternate who goes first
+        results = {kind: run_child(kind, args) for kind in order}
+        line = []
+        for m, label in METRICS.items():
+            for kind in ("engine", "plain"):
+                got[m][kind].append(results[kind][m])
+            line.append(f"{label}: engine {results['engine'][m]:7.0f}  plain {results['plain'][m]:7.0f} img/s  "
+                        f"ratio {results['engine'][m] / results['plain'][m]:.3f}")
+        print(f"  run {i + 1}  " + "   |   ".join(line), flush=True)
+    for m, label in METRICS.items():
+        e, p = got[m]["engine"], got[m]["plain"]
+        ratios = [a / b for a, b in zip(e, p)]
+        print(f"{label}:")
+        print(f"  engine img/s: {summary(e)}")
+        print(f"  plain  img/s: {summary(p)}")
+        print(f"  ratio engine/plain: median of pairs {statistics.median(ratios):.3f} (min {min(ratios):.3f}, "
+              f"max {max(ratios):.3f}); ratio of medians {statistics.median(e) / statistics.median(p):.3f}"
+              + ("   goal ≥ 0.97" if m == "train_images_per_s" else ""))
+    return 0
+
+
+METRICS = {"train_images_per_s": "training", "epoch_images_per_s": "whole epochs"}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
