@@ -111,17 +111,5 @@ class RunDirError(LayerStudioError):
     """A run directory that cannot be resumed or followed (missing, no checkpoint, still running)."""
 
 
-class TrainingFailed(LayerStudioError):
-    """A run that started and then failed (NaN/Inf, out of memory, crash, checkpoint write).
-
-    ``failure`` is the classified failure as a dict (see ``engine.runs.failures``); CLI exit 3.
-    """
-
-    def __init__(self, message: str, *, failure: dict | None = None, node: str | None = None,
-                 key: str | None = None):
-        super().__init__(message, node=node, key=key)
-        self.failure = failure or {"kind": "exception", "message": message}
-
-
 class BuildError(LayerStudioError):
     """The graph cannot be compiled to a torch module (it has errors); ``node`` names the first."""
