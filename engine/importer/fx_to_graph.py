@@ -69,8 +69,9 @@ def to_graph(gm: fx.GraphModule, what: str, *, input_shape: tuple[int, ...], inp
                                f"with exactly one input tensor")
     result = output.args[0]
     if not isinstance(result, fx.Node):
-        raise ImportModelError(f"{what} returns {type(result).__name__} of {len(result) if hasattr(result, '__len__') else '?'} "
-                               f"values; LayerStudio imports models with one output tensor")
+        kind = f"a {type(result).__name__}" if isinstance(result, (tuple, list, dict)) else "no tensor"
+        raise ImportModelError(f"{what} returns {kind}; LayerStudio imports models whose forward "
+                               f"returns one tensor")
 
     layers: dict[fx.Node, _Layer] = {}
     alias: dict[fx.Node, fx.Node] = {}
