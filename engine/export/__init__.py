@@ -1,7 +1,8 @@
 """Export a project: readable PyTorch code (``python_code``), ONNX, TorchScript and torch.export.
 
-``python_code`` and ``layer_args`` are pure Python; the other modules import torch and run in
-child processes (the CLI, the engine service). Import the submodule you need.
+``layer_args`` and ``text`` are pure Python; the other modules import torch (``python_code``
+reads torch's constructor defaults) and run in child processes (the CLI, the engine service).
+Import the submodule you need.
 """
 
 #: ``--to`` choices of ``layerstudio export`` → the file suffix written
