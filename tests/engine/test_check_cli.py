@@ -449,12 +449,22 @@ def test_check_never_imports_torch():
 
 
 def test_layerstudio_without_window_prints_the_sample_check(monkeypatch, capsys):
-    import importlib.util
-    if importlib.util.find_spec("studio.app") is not None:
-        pytest.skip("the window exists: covered by the GUI tests")
+    monkeypatch.setitem(sys.modules, "studio.app", None)  # as before the window existed
     assert studio_main([]) == 0
     out, err = capsys.readouterr()
     assert "valid: 13 nodes" in out and "not available yet" in err
+
+
+def test_layerstudio_opens_the_window_on_the_sample_or_a_file(monkeypatch, tmp_path):
+    import types
+    opened = []
+    fake = types.ModuleType("studio.app")
+    fake.run = lambda path=None: opened.append(path) or 0
+    monkeypatch.setitem(sys.modules, "studio.app", fake)  # the real one needs a display
+    assert studio_main([]) == 0
+    assert studio_main(["open", str(SAMPLE)]) == 0
+    assert studio_main(["open", str(tmp_path)]) == 0  # a run directory
+    assert opened == [None, str(SAMPLE), str(tmp_path)]
 
 
 def test_open_usage(capsys, tmp_path):
