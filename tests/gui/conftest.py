@@ -10,9 +10,6 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-# PySide6 6.12 on Python 3.11 loses a reference to None/True per call: see the guard's doc.
-from widgets.node_editor import _refcount_guard  # noqa: F401
-
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "assets" / "sample.json"
 

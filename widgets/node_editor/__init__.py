@@ -1,7 +1,6 @@
 """A generic node-graph editor (scene, items, view, gestures). Fed plain values; it imports
 nothing of the engine or the app: a controller mirrors a model into it and turns its
 request signals into edits."""
-from widgets.node_editor import _refcount_guard  # noqa: F401  (first: PySide6 6.12 on Python 3.11)
 from widgets.node_editor.content import NodeContent
 from widgets.node_editor.edge_item import EdgeItem
 from widgets.node_editor.node_item import NodeItem
