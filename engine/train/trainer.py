@@ -305,8 +305,8 @@ class Trainer:
         self.setup()
         t0 = time.time()
         failure = None
-        self.callbacks.call("on_fit_start", self, self.started_event())
         try:
+            self.callbacks.call("on_fit_start", self, self.started_event())
             for w in self.warnings:
                 self.log(w, "warning")
             self._set_state("running")

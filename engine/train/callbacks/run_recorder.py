@@ -103,22 +103,39 @@ class RunRecorder(Callback):
 
     def on_failure(self, trainer, event) -> None:
         f = event.failure
+        self._update(error={k: v for k, v in f.items() if k != "details"})
         text = f["message"] + (f"\n{f['advice']}" if f.get("advice") else "") + \
             (f"\n{f['details'].rstrip()}" if f.get("details") else "")
-        self.log.write(text, "error")
-        self._update(error={k: v for k, v in f.items() if k != "details"})
+        self._quietly(lambda: self.log.write(text, "error"))
 
     def on_fit_end(self, trainer, event) -> None:
+        """Close everything; a failing disk is reported on stderr and must not hide the outcome."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         self._update(state=event.state, step=event.step, paused=False, best=event.best)
         if self.metrics is not None:
-            try:
-                self.metrics.sync()
-            except OSError:
-                pass
-            self.metrics.close()
+            self._quietly(self.metrics.sync)
+            self._quietly(self.metrics.close)
         self.write_status()
-        self.log.write(f"{event.state} at epoch {event.epoch}, step {event.step} ({event.seconds:.1f} s)")
-        self.log.close()
+        self._quietly(lambda: self.log.write(f"{event.state} at epoch {event.epoch}, step {event.step} "
+                                             f"({event.seconds:.1f} s)"))
+        self._quietly(lambda: self.log.close())
+
+    def _quietly(self, action) -> None:
+        if self.log is None:
+            self.log = _NullLog()
+        try:
+            action()
+        except OSError as e:
+            print(f"layerstudio: cannot write to {self.run.path}: {e}", file=sys.stderr)
+
+
+class _NullLog:
+    """Stands in for log.txt when the run failed before it could be opened."""
+
+    def write(self, message: str, level: str = "info") -> None:
+        print(f"layerstudio: {level}: {message}", file=sys.stderr)
+
+    def close(self) -> None:
+        pass
