@@ -60,7 +60,7 @@ def objective_fn(module: nn.Module, *, layer: LayerRef = None, channel: int | No
         if not 0 <= channel < a.shape[1]:
             raise ExplainError(f"{node!r} has {a.shape[1]} channels; there is no channel {channel}",
                                node=node, key="channel")
-        return a[:, channel].flatten(1).mean(dim=1)
+        return a[:, channel].reshape(len(a), -1).mean(dim=1)
     return f"{node} channel {channel}", g
 
 

@@ -73,7 +73,7 @@ def smoothgrad(model: nn.Module, inputs: torch.Tensor, target: Target = None, *,
 
 
 def integrated_gradients(model: nn.Module, inputs: torch.Tensor, target: Target = None, *,
-                         steps: int = 32, baseline: float | torch.Tensor = 0.0, batch_size: int = 32,
+                         steps: int = 32, baseline: float | torch.Tensor = 0.0, batch_size: int = 16,
                          max_side: int | None = None, progress: ProgressFn | None = None,
                          cancel: CancelFn | None = None) -> Attribution:
     """Integrated Gradients from ``baseline`` (0 in normalized space = the dataset's mean

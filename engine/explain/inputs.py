@@ -42,7 +42,7 @@ def logits(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The model's class scores [N, classes] for ``x``, or an ExplainError saying why not."""
     try:
         out = module(x)
-    except ExplainError:
+    except (ExplainError, torch.cuda.OutOfMemoryError):
         raise
     except RuntimeError as e:  # shape/channel mismatches surface here
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

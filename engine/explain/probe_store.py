@@ -13,9 +13,9 @@ interval over a long run makes thousands of files, so each must stay small. Ever
 written to a temporary name and renamed, so a reader never sees half a file."""
 from __future__ import annotations
 
+import io
 import os
 import re
-import tempfile
 import time as _time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,8 @@ from typing import Sequence
 import numpy as np
 
 from engine.explain.probe_result import ProbeResult
+from engine.runs.atomic import write_bytes_atomic
+from engine.runs.layout import PROBES
 
 PREFIX = "saliency"
 IMAGES = f"{PREFIX}-images.npz"
@@ -46,14 +48,10 @@ class ProbeImages:
 
 
 def _atomic_savez(path: Path, arrays: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    # no fsync: a probe lost in a power cut is not worth a disk flush every two seconds
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_bytes_atomic(path, buf.getvalue(), fsync=False)
 
 
 def _to_u8(maps: np.ndarray) -> np.ndarray:
@@ -69,7 +67,7 @@ class ProbeStore:
     disk, so a viewer following the directory sees every update."""
 
     def __init__(self, run_dir: str | os.PathLike, max_frames: int | None = 2000):
-        self.dir = Path(run_dir) / "probes"
+        self.dir = Path(run_dir) / PROBES
         self.dir.mkdir(parents=True, exist_ok=True)
         self.max_frames = max_frames
         self._kept = sorted(_scan(self.dir))   # frames of the evenly spaced time-lapse
@@ -154,7 +152,7 @@ class ProbeTimeline:
     in the meantime are skipped."""
 
     def __init__(self, run_dir: str | os.PathLike):
-        self.dir = Path(run_dir) / "probes"
+        self.dir = Path(run_dir) / PROBES
         self.steps: list[int] = []
         self.refresh()
 
