@@ -164,3 +164,23 @@ def test_a_bad_project_fails_with_the_key_and_no_run_directory(engine, qtbot, tm
     assert done.args[0].state == "failed" and errors[0]["key"] == "training.batch_size"
     assert not (tmp_path / "r").exists()
     run.deleteLater()
+
+
+def test_shutdown_during_a_run_checkpoints_it_and_leaves_no_process(qtbot, tmp_path, no_leaks):
+    """The app quits while a run trains: the worker checkpoints, says interrupted, and every
+    engine process is gone when shutdown() returns."""
+    from studio.services import EngineService
+    svc = EngineService()
+    with qtbot.waitSignal(svc.ready, timeout=START_MS):
+        svc.start()
+    run = new_run(svc, tmp_path, project=tiny_project(epochs=500))
+    with qtbot.waitSignal(run.metrics, timeout=60_000):
+        run.start()
+    server = svc.host.server
+    pids = [server.proc.pid, *server.pids.values()]
+    svc.shutdown(timeout=30)
+    assert not [p for p in pids if alive(p)]
+    status = read_status(tmp_path / "r" / "status.json")
+    assert status["state"] == "interrupted" and status["checkpoint"]
+    run.deleteLater()
+    svc.deleteLater()
