@@ -240,10 +240,18 @@ def _describe_dataset(project: Project, dataset: dict, base_dir: Path,
         return BUILTIN_DATASETS[rest]
     if kind == "folder":
         folder = Path(rest) if Path(rest).is_absolute() else base_dir / rest
-        if not folder.is_dir():
+        if not _is_dir(folder):
             report.warn(None, "dataset.source", f"dataset.source: the folder {folder} is not on this machine; "
                                                 f"the class count is not checked")
     return None, None
+
+
+def _is_dir(path: Path) -> bool:
+    """is_dir for any text a file may hold (too long, NUL bytes, no permission: not here)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _data_describer():

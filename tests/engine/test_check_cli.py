@@ -190,6 +190,13 @@ def test_bad_dataset_source(check):
     assert_json_error(check(doc(dataset={"source": 5}), "--json"), 1, key="dataset.source")
 
 
+@pytest.mark.parametrize("source", ["folder:" + "a" * 5000, "folder:a\u0000b", "folder:/proc/self/mem/x",
+                                    "folder:" + "../" * 200 + "no_such_dir"])
+def test_odd_folder_paths_are_a_warning(check, source):
+    r = check(doc(dataset={"source": source}), "--json")
+    assert r.code == 0 and [w["key"] for w in r.json["warnings"]] == ["dataset.source"]
+
+
 def test_data_that_is_not_here_is_not_an_error(check):
     d = doc(dataset={"source": "torchvision:MNIST", "val_fraction": 0.1})
     node(d, "input")["params"]["shape"] = [1, 28, 28]

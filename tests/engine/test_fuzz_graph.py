@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.catalog import CATALOG
+from engine.cli.check import Report, check_project
 from engine.errors import LayerStudioError
 from engine.graph import Graph
 from engine.graph.inference import Inference
@@ -24,6 +25,7 @@ from engine.project import dumps, loads
 from engine.project.io import from_dict, graph_from_dict, parse_json
 
 TYPES = sorted(CATALOG)
+HERE = Path(__file__).resolve().parent
 IDS = ["input", "a", "b", "c", "conv", "x" * 128, "ü", "0", ""]
 
 # -- values -------------------------------------------------------------------------------------
@@ -99,7 +101,9 @@ def documents(draw) -> Any:
         if draw(st.booleans()):
             doc[key] = draw(st.one_of(
                 json_values,
-                st.fixed_dictionaries({}, optional={"source": st.sampled_from(["builtin:shapes", "folder:x", "q"]),
+                st.fixed_dictionaries({}, optional={"source": st.sampled_from(
+                    ["builtin:shapes", "builtin:waves", "builtin:", "folder:x", "folder:\x00", "folder:" + "a" * 5000,
+                     "torchvision:MNIST", "q"]),
                                                     "epochs": st.integers(-1, 3), "batch_size": json_values,
                                                     "optimizer": st.one_of(json_values, st.fixed_dictionaries(
                                                         {}, optional={"type": st.sampled_from(["SGD", "Adam"]),
@@ -145,6 +149,9 @@ def test_documents_raise_only_typed_errors(doc):
     if collected is not None:
         exercise(collected.graph)
         loads(dumps(collected))  # what collecting mode keeps is itself valid
+        report = Report(path="fuzz.json")  # and `layerstudio check` reports on it without failing
+        check_project(collected, report, base_dir=HERE, tainted={e.node for e in errors if e.node})
+        json.dumps(report.to_json())
     if project is not None:
         assert errors == [] and collected.to_dict() == project.to_dict()
 
@@ -172,7 +179,8 @@ SEEDS = [json.loads(p.read_text(encoding="utf-8"))
          for p in [ROOT / "assets" / "sample.json", *sorted((ROOT / "assets" / "templates").glob("*.json"))]]
 NASTY = [None, True, False, 0, -1, 1, 2, 3, 64, 65, 2**31, 2**63, 10**30, -10**30, 0.5, -0.0, 1e308, 1e-308,
          float("nan"), float("inf"), float("-inf"), "", "x", "input", "Conv2d", "builtin:shapes", "\u0000",
-         "\ud800", "a" * 200, [], [0], [1, 2], [-1, -1], [3, 32, 32], {}, {"a": 1}, [[]], {"": None}]
+         "folder:" + "a" * 5000, "folder:\u0000", "builtin:waves", "\ud800", "a" * 200, [], [0], [1, 2],
+         [-1, -1], [3, 32, 32], {}, {"a": 1}, [[]], {"": None}]
 
 
 def _nasty(rng: random.Random, doc) -> Any:
