@@ -25,7 +25,7 @@ X_STEP = 200.0  # distance between neighbouring nodes of a layer (node width + g
 Y_STEP = 120.0  # distance between layers
 DUMMY_W = 40.0  # the lane an edge passing through a layer takes
 SWEEPS = 8
-X_PASSES = 6
+X_PASSES = 7  # odd: the last pass goes down, so a chain ends up straight under its input
 
 Pos = tuple[float, float]
 

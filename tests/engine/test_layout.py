@@ -161,3 +161,12 @@ def test_deterministic_and_fast_for_1000_nodes():
     elapsed = time.perf_counter() - t
     assert pos == layout(residual_graph(1000))
     assert elapsed < 1.0, f"layout of 1000 nodes took {elapsed:.2f} s"  # ~30 ms here; generous for CI
+
+
+def test_chains_inside_templates_are_straight():
+    for path in sorted((ROOT / "assets" / "templates").glob("*.json")):
+        g = load(path).graph
+        pos = layout(g)
+        for e in g.edges:  # a link of a chain: one way out of src, one way into dst
+            if len(g.successors(e.src)) == 1 and len(g.input_nodes(e.dst)) == 1:
+                assert pos[e.src][0] == pos[e.dst][0], (path.name, e)
