@@ -10,7 +10,7 @@
    the optimal placement that keeps the order and the minimum gaps is found exactly by
    isotonic regression (pool adjacent violators), so chains come out straight.
 
-Pure Python, linear-ish in the graph size: about 20 ms for 1000 nodes. ``layout(graph)``
+Pure Python, linear-ish in the graph size: about 40 ms for 1000 nodes. ``layout(graph)``
 places every node; ``layout_missing(graph)`` only those without a position (loading a file
 with none; pasting nodes), leaving the user's positions alone.
 """
