@@ -26,7 +26,7 @@ import torch  # noqa: E402
 from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency  # noqa: E402
 from torch import nn  # noqa: E402
 
-from engine.explain import integrated_gradients, run_probes  # noqa: E402
+from engine.explain import estimate_cost, integrated_gradients, run_probes  # noqa: E402
 
 
 def template(name: str) -> nn.Module | None:
@@ -98,7 +98,7 @@ def compare(label: str, unit: float, unit_name: str, fns: dict, device, runs: in
     medians = {}
     for k, xs in samples.items():
         medians[k] = statistics.median(xs)
-        print(f"  {k:<34} median {medians[k]:8.2f} {unit_name}   spread {min(xs):.2f}–{max(xs):.2f}")
+        print(f"  {k:<36} median {medians[k]:8.2f} {unit_name}   spread {min(xs):.2f}–{max(xs):.2f}")
     return medians
 
 
@@ -134,14 +134,17 @@ def main() -> None:
 
     model = resnet().to(device).eval()
     image = torch.randn(1, 3, 32, 32, device=device)
-    ig = compare("Integrated Gradients, 32 steps, 1 image, ResNet template (goal ≤ 1 s)", 1.0, "s", {
+    ig = compare("Integrated Gradients, 32 steps, 1 image, ResNet template (goal ≤ 1 s)", 1e-3, "ms", {
         "engine.explain.integrated_gradients": lambda: integrated_gradients(model, image, 0, steps=32),
         "Captum IntegratedGradients": lambda: IntegratedGradients(model).attribute(
             image, target=0, n_steps=32, internal_batch_size=32),
     }, device, max(5, args.runs), calls=1)
 
+    cost = estimate_cost(model, image[0], "integrated_gradients", steps=32)
+    print(f"  estimate shown before IG runs: {cost.passes} passes, {cost.rows} images, "
+          f"{cost.seconds * 1e3:.0f} ms (measured {ig['engine.explain.integrated_gradients']:.0f} ms)")
     ok_probe = probes["engine.explain.run_probes"] <= 10
-    ok_ig = ig["engine.explain.integrated_gradients"] <= 1
+    ok_ig = ig["engine.explain.integrated_gradients"] <= 1000
     print(f"probes {'meet' if ok_probe else 'MISS'} the 10 ms goal; "
           f"IG {'meets' if ok_ig else 'MISSES'} the 1 s goal")
 
