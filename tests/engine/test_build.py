@@ -26,7 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PROJECTS = sorted(glob.glob(os.path.join(ROOT, "assets", "templates", "*.json"))) + [
     os.path.join(ROOT, "assets", "sample.json")]
 BATCH = 2
-pytestmark = pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
+pytestmark = [pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN"),
+              pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")]
 
 
 @pytest.fixture(autouse=True, scope="module")

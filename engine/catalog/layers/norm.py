@@ -31,8 +31,9 @@ def _make_batchnorm(type_: str, ranks: tuple[int, ...], want: str):
 def _layernorm(params, inputs):
     t = one(inputs, "LayerNorm")
     need_float(t, "LayerNorm")
-    per = (params["elementwise_affine"] + (params["elementwise_affine"] and params["bias"])) * t.shape[-1]
-    return _cost(t, per, params["elementwise_affine"])
+    affine = params["elementwise_affine"]
+    weights = t.shape[-1] * (2 if params["bias"] else 1) if affine else 0  # bias needs the affine weight
+    return _cost(t, weights, affine)
 
 
 def _groupnorm(params, inputs):
