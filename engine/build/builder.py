@@ -23,7 +23,7 @@ from engine.build.ops import GRAPH_OPS
 from engine.errors import BuildError
 from engine.graph.inference import Inference
 from engine.graph.model import Graph
-from engine.graph.naming import safe_names
+from engine.graph.naming import RESERVED, safe_names
 
 # Producers whose output may be overwritten by an in-place successor: their backward does
 # not read their own output. (ReLU, Sigmoid, Tanh, Softmax, ELU... save their result; views
@@ -95,6 +95,7 @@ def build_module(graph: Graph) -> fx.GraphModule:
     extra = {"layer_names": layer_names, "node_names": {n: v.name for n, v in values.items()},
              "inputs": inputs, "output_id": output_id}
     for k, v in extra.items():
+        assert k in RESERVED, k  # no submodule can have this name
         setattr(gm, k, v)
     gm.meta[_PRESERVED] = extra
     return gm

@@ -35,7 +35,7 @@ MODULE_ATTRS = frozenset("""
 
 # Names the generated code and GraphModule itself use, and our own attributes on it.
 RESERVED = frozenset({"self", "torch", "nn", "F", "fx", "math", "operator", "typing", "inf", "nan",
-                      "device", "dtype", "layer_names", "node_names", "inputs", "output"})
+                      "device", "dtype", "output", "layer_names", "node_names", "inputs", "output_id"})
 
 _ILLEGAL = (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
             | MODULE_ATTRS | RESERVED)

@@ -237,6 +237,24 @@ def test_ids_that_are_not_identifiers():
     compile(gm.code, "<generated>", "exec")
 
 
+def test_ids_named_like_our_attributes():
+    ids = ["layer_names", "node_names", "inputs", "output_id", "output", "training", "meta", "graph", "code"]
+    gm = check_against_inference(chain(("x", "Input", {"shape": [3]}),
+                                       *[(i, "Linear", {"out_features": 3}) for i in ids]))
+    assert gm.layer_names["layer_names"] == "layer_names_" and isinstance(gm.layer_names, dict)
+    assert gm.output_id == "code" and isinstance(gm.training, bool)
+
+
+def test_several_inputs_in_topological_order_and_unconnected_inputs_skipped():
+    g = graph_of([("img", "Input", {"shape": [2, 4, 4]}), ("meta", "Input", {"shape": [5]}),
+                  ("spare", "Input", {"shape": [1]}), ("flat", "Flatten"), ("a", "Linear", {"out_features": 3}),
+                  ("b", "Linear", {"out_features": 3}), ("add", "Add")],
+                 [("img", "flat"), ("flat", "a"), ("meta", "b"), ("a", "add", 0), ("b", "add", 1)])
+    gm = check_against_inference(g)
+    assert [i[0] for i in gm.inputs] == ["img", "meta"]
+    assert gm(torch.randn(3, 2, 4, 4), torch.randn(3, 5)).shape == (3, 3)
+
+
 def test_reserved_names_cover_graph_module_attributes():
     public = {a for a in dir(fx.GraphModule) if not a.startswith("_")}
     missing = public - MODULE_ATTRS
