@@ -59,8 +59,13 @@ def check_input(inference: Inference, input_id: str, sample_shape: Sequence[int]
     want = tuple(node.params["shape"])
     have = tuple(int(d) for d in sample_shape)
     if want != have:
+        other = ""
+        if len(want) == len(have) == 3 and want[1:] != have[1:]:
+            other = f" (or dataset.image_size to {list(want[1:])})"
+        elif len(want) == len(have) == 3 and want[0] != have[0] and want[0] in (1, 3):
+            other = f" (or dataset.channels to {want[0]})"
         raise PreflightError(f"{input_id}: the Input's shape is {list(want)} but the dataset's samples are "
-                             f"{list(have)}; set {input_id}.shape to {list(have)}", node=input_id, key="shape")
+                             f"{list(have)}; set {input_id}.shape to {list(have)}{other}", node=input_id, key="shape")
     dtype = node.params.get("dtype", "float32")
     if dtype != sample_dtype:
         raise PreflightError(f"{input_id}: the Input's dtype is {dtype} but the dataset gives {sample_dtype}; set "

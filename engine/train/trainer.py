@@ -131,8 +131,9 @@ class Trainer:
         preflight.check_input(inference, input_id, ds.sample_shape, getattr(ds, "dtype", "float32"))
         preflight.check_output(inference, ds.num_classes, self.classes)
         seed = cfg["seed"]
+        # augmentation, residency and workers come from the dataset section (augment=None)
         self.train_source = make_batch_source(ds, "train", batch_size=cfg["batch_size"], device=self.device,
-                                              seed=seed, train=True, augment=self.data_cfg.get("augment", False))
+                                              seed=seed, train=True, augment=None)
         val = make_batch_source(ds, "val", batch_size=cfg["batch_size"], device=self.device, seed=seed,
                                 train=False, augment=False)
         self.val_source = val if val.num_samples > 0 else None

@@ -125,7 +125,8 @@ def test_optimizer_factory_matches_the_schema():
 ])
 def test_resume_is_bitwise_exact(tmp_path, optimizer, schedule):
     """4 epochs straight == 2 + resume to 4 == stop mid-epoch 2 + resume to 4 (augmentation on)."""
-    project = make_project(epochs=4, optimizer=optimizer, schedule=schedule, data={"augment": True})
+    project = make_project(epochs=4, optimizer=optimizer, schedule=schedule,
+                           data={"augment": {"hflip": True, "crop_padding": 2, "rotation": 10.0}})
     straight, _ = fit(project, tmp_path / "a")
     _, first = fit(project, tmp_path / "b", epochs=2)
     assert first.state == "finished"
@@ -281,12 +282,26 @@ def test_output_size_must_match_the_classes(tmp_path):
     assert (e.value.node, e.value.key) == ("fc3", "out_features") and _no_run(tmp_path)
 
 
-def test_input_shape_must_match_the_data(tmp_path):
-    p = make_project()
+def test_input_shape_and_dtype_must_match_the_data(tmp_path):
+    p = make_project(data={"image_size": [32, 32]})  # fixed by the data, not taken from the Input
     p.graph.set_params("input", {"shape": [3, 28, 28]})
     with pytest.raises(PreflightError) as e:
         Trainer(p, run_dir=tmp_path / "r").setup()
-    assert (e.value.node, e.value.key) == ("input", "shape") and "set input.shape to" in str(e.value)
+    assert (e.value.node, e.value.key) == ("input", "shape")
+    assert "set input.shape to [3, 32, 32] (or dataset.image_size to [28, 28])" in str(e.value)
+    p = make_project()
+    for n in list(p.graph.nodes):
+        if n != "input":
+            p.graph.remove_node(n)
+    p.graph.set_params("input", {"dtype": "int64"})  # token ids, but the data are images
+    p.graph.add_node("emb", "Embedding", {"num_embeddings": 256, "embedding_dim": 2})
+    p.graph.add_node("flat", "Flatten")
+    p.graph.add_node("fc", "Linear", {"out_features": 6})
+    for a, b in (("input", "emb"), ("emb", "flat"), ("flat", "fc")):
+        p.graph.connect(a, b)
+    with pytest.raises(PreflightError, match="set input.dtype to float32") as e:
+        Trainer(p, run_dir=tmp_path / "r").setup()
+    assert (e.value.node, e.value.key) == ("input", "dtype") and _no_run(tmp_path)
 
 
 def test_memory_that_does_not_fit_is_refused(tmp_path, monkeypatch):
