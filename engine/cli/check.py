@@ -221,8 +221,9 @@ def _describe_dataset(project: Project, dataset: dict, base_dir: Path,
     if describe is not None:
         try:
             desc = describe(project.dataset, base_dir=base_dir, data_root=dataset.get("data_root"))
-        except ConfigError as e:
-            report.error(e.node, e.key, e.message)
+        except ConfigError as e:  # describe re-validates the section: report each error once
+            if not any(x["key"] == e.key and x["message"] == e.message for x in report.errors):
+                report.error(e.node, e.key, e.message)
             return None
         except LayerStudioError as e:  # data that is not here: a warning, the project can be checked anywhere
             report.warn(e.node, e.key or "dataset.source", e.message)
