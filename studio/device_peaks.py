@@ -46,8 +46,8 @@ BUILTIN: tuple[DevicePeak, ...] = (
     DevicePeak("NVIDIA GeForce RTX 3060", 12.7 * T, 360 * G),
     DevicePeak("Apple M2 (GPU)", 3.6 * T, 100 * G),
     DevicePeak("Apple M2 Max (GPU)", 13.6 * T, 400 * G),
-    DevicePeak("Server CPU (32 cores, AVX-512)", 5.1 * T, 205 * G, "cpu"),
     DevicePeak("Desktop CPU (8 cores, AVX2)", 0.9 * T, 51 * G, "cpu"),
+    DevicePeak("Server CPU (32 cores, AVX-512)", 5.1 * T, 205 * G, "cpu"),
     DevicePeak("Laptop CPU (4 cores, AVX2)", 0.4 * T, 51 * G, "cpu"),
 )
 

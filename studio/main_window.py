@@ -146,28 +146,26 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        K = QKeySequence.StandardKey
         a = self._action
+        # explicit keys: the platform's StandardKey for Close is Ctrl+F4 on some desktops
         self.actions_ = {
-            "new": a("new", "&New…", self.new_project, K.New, "Start a new project, blank or from a template"),
+            "new": a("new", "&New…", self.new_project, "Ctrl+N", "Start a new project, blank or from a template"),
             "new_window": a("new_window", "New &Window", self.studio.new_window, "Ctrl+Shift+N",
                             "Open another window"),
-            "open": a("open", "&Open…", self.open_dialog, K.Open, "Open a project file"),
-            "save": a("save", "&Save", self.save, K.Save, "Save the project"),
-            "save_as": a("save_as", "Save &As…", self.save_as, K.SaveAs, "Save the project to a new file"),
-            "close": a("close", "&Close Window", self.close, K.Close, "Close this window"),
-            "preferences": a("preferences", "&Preferences…", self.show_preferences, K.Preferences
-                             if not QKeySequence(K.Preferences).isEmpty() else "Ctrl+,",
+            "open": a("open", "&Open…", self.open_dialog, "Ctrl+O", "Open a project file"),
+            "save": a("save", "&Save", self.save, "Ctrl+S", "Save the project"),
+            "save_as": a("save_as", "Save &As…", self.save_as, "Ctrl+Shift+S", "Save the project to a new file"),
+            "close": a("close", "&Close Window", self.close, "Ctrl+W", "Close this window"),
+            "preferences": a("preferences", "&Preferences…", self.show_preferences, "Ctrl+,",
                              "Data folders, cache, devices and their peak figures"),
-            "quit": a("quit", "&Quit", self.studio.quit, K.Quit if not QKeySequence(K.Quit).isEmpty() else "Ctrl+Q",
-                      "Close every window and quit"),
+            "quit": a("quit", "&Quit", self.studio.quit, "Ctrl+Q", "Close every window and quit"),
             "reset_layout": a("reset_layout", "&Reset Layout", self.reset_layout, None,
                               "Put every panel back where it starts"),
             "show_log": a("show_log", "Show &Log Folder", self.show_log, None, "Open the folder of the app's log"),
-            "about": a("about", "&About LayerStudio", self.about, None),
+            "about": a("about", "&About LayerStudio", self.about, None, "Version and log file"),
         }
-        if self.actions_["quit"].shortcut().isEmpty():
-            self.actions_["quit"].setShortcut("Ctrl+Q")
+        self.actions_["preferences"].setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.actions_["quit"].setMenuRole(QAction.MenuRole.QuitRole)
         # The canvas owns the editing actions (one QAction per shortcut: Qt ignores ambiguous
         # ones); the window shows them in its menus. Undo/redo work from anywhere in the window
         # (a text field still undoes its own typing first); the rest only while the canvas has focus.

@@ -11,12 +11,18 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap, QValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLineEdit, QSpinBox,
                                QToolButton, QWidget)
 
 INT32 = 2**31 - 1
+
+
+def _compact(combo: QComboBox) -> None:
+    """A combo whose long entries do not widen the whole panel (the popup still shows them)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ class _SpinBox(QSpinBox):
         self.setRange(*_int_bounds(field))
         self.setKeyboardTracking(False)
         self.setAccelerated(True)
-        self.setMinimumWidth(70)
+        self.setMinimumWidth(56)
 
     def wheelEvent(self, event) -> None:  # scrolling the dock must not change values
         if self.hasFocus():
@@ -124,7 +130,7 @@ class _FloatSpinBox(QDoubleSpinBox):
         self.setRange(lo, hi)
         self._field = field
         self.setKeyboardTracking(False)
-        self.setMinimumWidth(80)
+        self.setMinimumWidth(64)
 
     def textFromValue(self, value: float) -> str:
         return format_float(value)
@@ -220,7 +226,7 @@ class ChoiceEditor(Editor):
         for c in choices:
             text = {True: "on", False: "off"}.get(c, str(c)) if isinstance(c, bool) else str(c)
             self.combo.addItem(text, c)
-        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        _compact(self.combo)
         self.setLayout(self._row(self.combo))
         self.setFocusProxy(self.combo)
         self.combo.activated.connect(self._changed)
@@ -252,6 +258,7 @@ class TextEditor(Editor):
             self.combo.setEditable(True)
             self.combo.addItems([str(s) for s in field.suggestions])
             self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            _compact(self.combo)
             self.line = self.combo.lineEdit()
             self.combo.activated.connect(lambda _i: self._commit())
             widget: QWidget = self.combo
@@ -353,7 +360,7 @@ class MultiNumberEditor(Editor):
         self.link.setCheckable(True)
         self.link.setChecked(True)
         self.link.setAutoRaise(True)
-        self.link.setText("⛓")
+        self.link.setIconSize(QSize(16, 16))
         self.link.setToolTip("Linked: one value for every dimension. Click to set each dimension.")
         self.link.toggled.connect(self._link_toggled)
         for b in self.boxes:
@@ -369,7 +376,7 @@ class MultiNumberEditor(Editor):
 
     def _show_link_state(self) -> None:
         linked = self.linked
-        self.link.setText("⛓" if linked else "⛓̸")
+        self.link.setIcon(link_icon(linked, self.palette().text().color()))
         self.link.setToolTip("Linked: one value for every dimension. Click to set each dimension." if linked
                              else "Each dimension separately. Click to use one value for all.")
         for b in self.boxes[1:]:
@@ -402,6 +409,22 @@ class MultiNumberEditor(Editor):
             self.link.setChecked(False)
             self.link.blockSignals(False)
             self._show_link_state()
+
+
+def link_icon(linked: bool, color: QColor) -> QIcon:
+    """Two chain links, joined (one value for all dimensions) or apart (one per dimension)."""
+    pm = QPixmap(32, 32)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QPen(color, 3))
+    gap = 0 if linked else 6
+    p.drawRoundedRect(2 - gap // 2, 10, 16, 12, 6, 6)
+    p.drawRoundedRect(14 + gap // 2, 10, 16, 12, 6, 6)
+    if not linked:
+        p.drawLine(12, 4, 20, 28)
+    p.end()
+    return QIcon(pm)
 
 
 class NullableEditor(Editor):

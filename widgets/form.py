@@ -3,14 +3,15 @@
 The form validates every edit at once through ``validator(name, value) -> message | None``
 (the application plugs in its own rules) and shows the message under the field; only a
 valid commit is emitted as ``committed(name, value)``. Rows can be hidden (conditional
-settings) and shown read-only (values derived from elsewhere).
+settings) and shown read-only (values derived from elsewhere). All sections share one grid,
+so labels line up down the whole form.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFrame, QGridLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from widgets.editors import Editor, Field, Invalid, make_editor
 
@@ -19,31 +20,41 @@ Validator = Callable[[str, Any], "str | None"]
 # one style sheet per form (not one per label: each setStyleSheet re-polishes the widget)
 STYLE = """
 QLabel#form_error { color: #c62828; }
-QLabel#form_value { color: palette(window-text); }
 QLabel#form_heading { font-weight: 600; }
+QToolButton#form_heading { font-weight: 600; border: none; padding: 0; }
 """
+
+
+class Section:
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.rows: list[FormRow] = []
+        self.collapsed = False
 
 
 class FormRow:
     """The widgets of one field: label, editor (or read-only value) and error message."""
 
-    def __init__(self, field: Field, label: QLabel, editor: Editor | QLabel, error: QLabel) -> None:
-        self.field, self.label, self.editor, self.error = field, label, editor, error
-        self.visible = True
+    def __init__(self, field: Field, label: QLabel, editor: QWidget, error: QLabel, section: Section) -> None:
+        self.field, self.label, self.editor, self.error, self.section = field, label, editor, error, section
+        self.visible = True  # the form's wish (conditions); a collapsed section hides it too
         self.message: str | None = None
+
+    def _apply(self) -> None:
+        shown = self.visible and not self.section.collapsed
+        self.label.setVisible(shown)
+        self.editor.setVisible(shown)
+        self.error.setVisible(shown and bool(self.message))
 
     def set_visible(self, visible: bool) -> None:
         self.visible = visible
-        self.label.setVisible(visible)
-        self.editor.setVisible(visible)
-        self.error.setVisible(visible and bool(self.message))
+        self._apply()
 
     def set_error(self, message: str | None) -> None:
         self.message = message or None
         self.error.setText(f"⚠ {message}" if message else "")
-        self.error.setVisible(self.visible and bool(message))
-        self.editor.setProperty("invalid", bool(message))
         self.editor.setToolTip(message or self.field.doc)
+        self._apply()
 
 
 class Form(QWidget):
@@ -54,61 +65,53 @@ class Form(QWidget):
         super().__init__(parent)
         self.validator = validator
         self.rows: dict[str, FormRow] = {}
-        self._sections: dict[str, tuple[QWidget, QGridLayout]] = {}
         self.setStyleSheet(STYLE)
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(6)
-        self._current: QGridLayout | None = None
+        self.grid = QGridLayout()
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(10)
+        self.grid.setVerticalSpacing(5)
+        self.grid.setColumnStretch(1, 1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(self.grid)
+        self._section: Section | None = None
 
     # -- building ----------------------------------------------------------------------
-    def add_section(self, title: str = "", collapsible: bool = False, collapsed: bool = False) -> QWidget:
-        box = QWidget()
-        outer = QVBoxLayout(box)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(2)
-        grid = QGridLayout()
-        grid.setContentsMargins(2, 0, 0, 0)
-        grid.setHorizontalSpacing(10)
-        grid.setVerticalSpacing(4)
-        grid.setColumnStretch(1, 1)
-        body = QWidget()
-        body.setLayout(grid)
-        if title:
-            if collapsible:
-                head = QToolButton()
-                head.setText(title)
-                head.setCheckable(True)
-                head.setChecked(not collapsed)
-                head.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-                head.setArrowType(Qt.ArrowType.DownArrow if not collapsed else Qt.ArrowType.RightArrow)
-                head.setAutoRaise(True)
-                head.setStyleSheet("QToolButton { font-weight: 600; border: none; }")
+    def add_section(self, title: str = "", collapsible: bool = False, collapsed: bool = False) -> Section:
+        section = Section(title)
+        self._section = section
+        if not title:
+            return section
+        r = self.grid.rowCount()
+        if collapsible:
+            head = QToolButton()
+            head.setObjectName("form_heading")
+            head.setText(title)
+            head.setCheckable(True)
+            head.setChecked(not collapsed)
+            head.setAutoRaise(True)
+            head.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            head.setArrowType(Qt.ArrowType.DownArrow if not collapsed else Qt.ArrowType.RightArrow)
+            section.collapsed = collapsed
 
-                def toggle(on: bool, head=head, body=body) -> None:
-                    body.setVisible(on)
-                    head.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
-                head.toggled.connect(toggle)
-                body.setVisible(not collapsed)
-                outer.addWidget(head)
-            else:
-                head = QLabel(title)
-                head.setObjectName("form_heading")
-                outer.addWidget(head)
-                line = QFrame()
-                line.setFrameShape(QFrame.Shape.HLine)
-                line.setFrameShadow(QFrame.Shadow.Sunken)
-                outer.addWidget(line)
-        outer.addWidget(body)
-        self._layout.addWidget(box)
-        self._sections[title] = (box, grid)
-        self._current = grid
-        return box
-
-    def _grid(self) -> QGridLayout:
-        if self._current is None:
-            self.add_section("")
-        return self._current
+            def toggle(on: bool) -> None:
+                section.collapsed = not on
+                head.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+                for row in section.rows:
+                    row._apply()
+            head.toggled.connect(toggle)
+            self.grid.addWidget(head, r, 0, 1, 2)
+        else:
+            head = QLabel(title)
+            head.setObjectName("form_heading")
+            line = QFrame()
+            line.setFrameShape(QFrame.Shape.HLine)
+            line.setFrameShadow(QFrame.Shadow.Sunken)
+            if r > 0:
+                head.setContentsMargins(0, 8, 0, 0)  # air above every heading but the first
+            self.grid.addWidget(head, r, 0, 1, 2)
+            self.grid.addWidget(line, r + 1, 0, 1, 2)
+        return section
 
     def _label(self, field: Field) -> QLabel:
         label = QLabel(field.label or field.name)
@@ -116,19 +119,12 @@ class Form(QWidget):
         label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return label
 
-    def _error_label(self) -> QLabel:
-        error = QLabel()
-        error.setObjectName("form_error")
-        error.setWordWrap(True)
-        error.setVisible(False)
-        return error
-
     def add_field(self, field: Field, value: Any = None, editor: Editor | None = None) -> FormRow:
         editor = editor or make_editor(field)
         editor.setToolTip(field.doc)
-        editor.setObjectName(f"field:{field.name}")
         editor.set_value(value)
         row = self.add_widget(field, editor)
+        editor.setObjectName(f"field:{field.name}")
         editor.edited.connect(lambda v, n=field.name: self._on_edited(n, v))
         editor.committed.connect(lambda v, n=field.name: self._on_committed(n, v))
         return row
@@ -144,20 +140,31 @@ class Form(QWidget):
 
     def add_widget(self, field: Field, widget: QWidget) -> FormRow:
         """A row with any widget as its editor (the caller connects its signals)."""
-        grid = self._grid()
-        r = grid.rowCount()
+        if self._section is None:
+            self.add_section("")
+        r = self.grid.rowCount()
         label = self._label(field)
-        error = self._error_label()
-        widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        grid.addWidget(label, r, 0)
-        grid.addWidget(widget, r, 1)
-        grid.addWidget(error, r + 1, 1)
-        row = FormRow(field, label, widget, error)
+        error = QLabel()
+        error.setObjectName("form_error")
+        error.setWordWrap(True)
+        error.setVisible(False)
+        if not isinstance(widget, QCheckBox):  # a check box is clicked on its box, not across the row
+            widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.grid.addWidget(label, r, 0)
+        self.grid.addWidget(widget, r, 1)
+        self.grid.addWidget(error, r + 1, 1)
+        row = FormRow(field, label, widget, error, self._section)
+        self._section.rows.append(row)
         self.rows[field.name] = row
+        row._apply()
         return row
 
-    def add_stretch(self) -> None:
-        self._layout.addStretch(1)
+    def label_width(self) -> int:
+        return max((r.label.sizeHint().width() for r in self.rows.values()), default=0)
+
+    def set_label_width(self, width: int) -> None:
+        """Line this form's editors up with another form's."""
+        self.grid.setColumnMinimumWidth(0, width)
 
     # -- state -------------------------------------------------------------------------
     def editor(self, name: str) -> Editor:

@@ -84,7 +84,8 @@ class ImageGrid(QWidget):
         return QSize(self._title_w + n * step + self.gap, len(self._rows) * step + self.gap)
 
     def minimumSizeHint(self) -> QSize:
-        return self.sizeHint()
+        step = self.cell + self.gap
+        return QSize(min(self.sizeHint().width(), self._title_w + step), self.sizeHint().height())
 
     def _cell_rect(self, r: int, c: int) -> QRect:
         step = self.cell + self.gap

@@ -20,6 +20,8 @@ class LinePlot(pg.PlotWidget):
             item.setLabel("bottom", x_label)
         if y_label:
             item.setLabel("left", y_label)
+        item.getAxis("left").enableAutoSIPrefix(False)  # "×0.001" next to a learning rate confuses
+        item.getAxis("bottom").enableAutoSIPrefix(False)
         self.curve = item.plot(pen=pg.mkPen(color, width=2))
         self.marks = pg.ScatterPlotItem(size=5, brush=pg.mkBrush(color), pen=None)
         item.addItem(self.marks)

@@ -44,11 +44,10 @@ class RooflineChart(pg.PlotWidget):
         item.getAxis("left").enableAutoSIPrefix(False)
         self.roof = pg.PlotCurveItem(pen=pg.mkPen(self.palette().text().color(), width=2))
         self.ridge = pg.InfiniteLine(angle=90, pen=pg.mkPen((128, 128, 128), style=Qt.PenStyle.DashLine))
-        self.title = pg.TextItem(anchor=(0, 0), color=self.palette().text().color())
         self.points = pg.ScatterPlotItem(hoverable=True, tip=self._tip, hoverSize=12,
                                          hoverPen=pg.mkPen("w", width=1.5))
         self.points.sigClicked.connect(self._clicked)
-        for it in (self.roof, self.ridge, self.points, self.title):
+        for it in (self.roof, self.ridge, self.points):
             item.addItem(it)
         item.setMouseEnabled(False, False)
         self.peak = self.bandwidth = None
@@ -56,7 +55,8 @@ class RooflineChart(pg.PlotWidget):
 
     def set_roof(self, name: str, peak_flops: float, bandwidth: float) -> None:
         self.peak, self.bandwidth, self.device = float(peak_flops), float(bandwidth), name
-        self.title.setText(f"{name}: {_si(peak_flops)}FLOP/s, {_si(bandwidth)}B/s")
+        self.setToolTip(f"{name}: peak {_si(peak_flops)}FLOP/s, memory {_si(bandwidth)}B/s; "
+                        f"left of the dashed ridge a layer is memory-bound, right of it compute-bound")
         self._redraw()
 
     def set_points(self, layers: Sequence[tuple[str, float, float]]) -> None:
@@ -87,8 +87,7 @@ class RooflineChart(pg.PlotWidget):
                           "pen": pg.mkPen(color.darker(130)), "data": (name, i, w)})
         self.points.setData(spots)
         ymin = y.min() - 1
-        self.getPlotItem().setRange(xRange=(lo, hi), yRange=(ymin, y.max() + 0.6), padding=0)
-        self.title.setPos(lo, y.max() + 0.55)
+        self.getPlotItem().setRange(xRange=(lo, hi), yRange=(ymin, y.max() + 0.4), padding=0)
 
     def _tip(self, x: float, y: float, data) -> str:
         name, i, w = data

@@ -1,8 +1,9 @@
 """The one dock factory: every panel of the main window is declared here and built by ``create``.
 
 A dock is a ``DockSpec``: a name (its ``objectName``, the key of the saved layout), a title,
-a default area, and a factory that builds its content from the window. The content is any
-widget with ``set_document(document)``. The factory gives each dock the same behaviour
+a default area, and a factory that builds its content from the window. The content follows
+``window.document_changed``; if it defines ``on_dock_visibility(visible)`` it is told when its
+tab is brought up or put away (work it can leave until the user looks at it). The factory gives each dock the same behaviour
 (movable, floatable, closable), its View-menu toggle, and its place in the default layout,
 so a panel added by another part of the app is one ``register`` call.
 
@@ -78,6 +79,13 @@ class Dock(QDockWidget):
         self.spec = spec
         self._window = window
         self._built = False
+        # a tab that is not current stays isVisible() (moved off screen): tell the content
+        self.visibilityChanged.connect(self._visibility)
+
+    def _visibility(self, visible: bool) -> None:
+        hook = getattr(self.widget(), "on_dock_visibility", None) if self._built else None
+        if hook is not None:
+            hook(visible)
 
     def content(self) -> QWidget:
         if not self._built:
@@ -134,7 +142,7 @@ def place_default(window: "MainWindow", docks: dict[str, QDockWidget]) -> None:
             window.tabifyDockWidget(docks[spec.tab_with], dock)
         else:
             window.addDockWidget(spec.area, dock)
-        dock.setVisible(spec.visible)
+        dock.setVisible(spec.visible)  # removeDockWidget hid it
     for spec in DOCKS:
         if spec.tab_with is None:
             docks[spec.name].raise_()

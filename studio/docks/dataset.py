@@ -23,6 +23,7 @@ from engine.errors import LayerStudioError
 from engine.schema import DATASET_SETTINGS
 from studio.docks.settings_form import SettingsForm
 from widgets import background, units
+from widgets.editors import Editor
 from widgets.image_grid import ImageGrid
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ PREVIEWS = 7  # augmented versions next to the original
 
 
 def is_augmentation(key: str) -> bool:
-    return key.split(".", 1)[0] in ("augment", "augmentation")
+    return key.split(".", 1)[0] == "augment"
 
 
 @dataclass
@@ -56,14 +57,35 @@ class Look:
     preview: list[np.ndarray] = field(default_factory=list)
 
 
-def _call(obj: Any, name: str, *args: Any) -> Any:
-    value = getattr(obj, name, None)
-    return value(*args) if callable(value) else value
+def signal_thumbnail(x: np.ndarray, height: int = 44, width: int = 88) -> np.ndarray:
+    """A float [C, L] signal drawn as a small RGB image (one colour per channel)."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float32))
+    img = np.full((height, width, 3), 250, np.uint8)
+    colors = ((30, 136, 229), (239, 108, 0), (46, 125, 50), (142, 36, 170))
+    lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+    scale = (height - 3) / (hi - lo) if hi > lo else 0.0
+    cols = np.linspace(0, x.shape[1] - 1, width)
+    for c in range(min(len(x), 4)):
+        ys = np.interp(cols, np.arange(x.shape[1]), x[c])
+        rows = (height - 2 - (ys - lo) * scale).round().astype(int).clip(0, height - 1)
+        for col in range(width):  # vertical strokes join the samples: a continuous line
+            a, b = rows[col], rows[col - 1] if col else rows[col]
+            img[min(a, b):max(a, b) + 1, col] = colors[c]
+    return img
 
 
-def describe_sample(x: Any) -> str:
-    shape = getattr(x, "shape", None)
-    return units.shape(tuple(shape)) if shape is not None else "?"
+def as_picture(x: np.ndarray) -> np.ndarray:
+    """Images pass through; a 1-D signal [C, L] becomes a drawing of it."""
+    x = np.asarray(x)
+    if x.ndim == 2 and x.dtype != np.uint8 and x.shape[0] <= 8 and x.shape[1] > 8:
+        return signal_thumbnail(x)
+    return x
+
+
+def _counts(ds: Any, split: str) -> list[int]:
+    if split not in getattr(ds, "split_names", ("train",)):
+        return []
+    return [int(n) for n in ds.class_counts(split).values()]
 
 
 def open_look(cfg: dict, input_shape: tuple | None, base_dir: str | None, data_root: str, cache_dir: str,
@@ -71,55 +93,53 @@ def open_look(cfg: dict, input_shape: tuple | None, base_dir: str | None, data_r
     """Open the dataset and gather what the panel shows (a worker thread runs this)."""
     from engine.data import open_dataset
 
-    def progress(*args: Any) -> None:
-        fraction = next((float(a) for a in args if isinstance(a, (int, float))), -1.0)
-        text = next((a for a in args if isinstance(a, str)), "")
-        task.report(fraction, text)
+    def progress(done: int, total: int, message: str = "") -> None:
+        task.report(done / total if total else -1.0, message)
 
     ds = open_dataset(cfg, input_shape=input_shape, base_dir=base_dir, data_root=data_root,
                       cache_dir=cache_dir, progress=progress)
     classes = [str(c) for c in ds.classes]
-    counts = [int(c) for c in ds.class_counts("train")]
-    try:
-        val_counts = [int(c) for c in ds.class_counts("val")]
-    except (LayerStudioError, KeyError, ValueError):
-        val_counts = []
+    counts, val_counts = _counts(ds, "train"), _counts(ds, "val")
     gallery = []
     for i, name in enumerate(classes):
         if task.cancelled:
             break
-        gallery.append((name, [np.asarray(im) for im in ds.samples(i, PER_CLASS, "train")]))
-    mean = ds.mean_image("train")
-    skipped = [str(s) for s in (ds.skipped or [])]
-    stats = _call(ds, "stats") or {}
-    shape = stats.get("shape") if isinstance(stats, dict) else None
-    summary = (f"{len(classes)} classes · {sum(counts):,} training / {sum(val_counts):,} validation samples"
-               + (f" · {units.shape(shape)}" if shape else ""))
-    look = Look(ds, classes, counts, val_counts, gallery, None if mean is None else np.asarray(mean), skipped,
-                summary, sum(counts))
-    if augment is not None and sum(counts):
+        gallery.append((name, [as_picture(im) for im in ds.samples(i, PER_CLASS, "train")]))
+    mean = as_picture(ds.mean_image("train"))
+    skipped = [" — ".join(map(str, s)) if isinstance(s, (tuple, list)) else str(s) for s in ds.skipped]
+    hidden = getattr(ds, "skipped_count", len(skipped)) - len(skipped)
+    if hidden > 0:
+        skipped.append(f"… and {hidden:,} more (see the log of a training run)")
+    splits = ", ".join(f"{n:,} {k}" for k, n in ((k, ds.split_size(k)) for k in ds.split_names))
+    summary = f"{len(classes)} classes · {splits} · {units.shape(ds.sample_shape)}"
+    if getattr(ds, "warnings", None):
+        summary += "\n" + "\n".join(f"ⓘ {w}" for w in ds.warnings)
+    look = Look(ds, classes, counts, val_counts, gallery, mean, skipped, summary, sum(counts))
+    if augment is not None and sum(counts) and ds.is_image:
         look.preview = preview(ds, 0, augment, 0)
     return look
 
 
 def preview(ds: Any, index: int, augment: dict, seed: int) -> list[np.ndarray]:
-    """The original sample and augmented versions of it (a worker thread runs this)."""
+    """The original sample, then augmented versions of it (a worker thread runs this)."""
     from engine.data import augment_preview
-    return [np.asarray(im) for im in augment_preview(ds, index, augment, PREVIEWS, seed)]
+    original, _ = ds.sample("train", index)
+    return [np.asarray(original)] + [np.asarray(im) for im in augment_preview(ds, index, augment, PREVIEWS, seed)]
 
 
-class SourceChooser(QWidget):
-    """builtin:NAME / folder:PATH / torchvision:NAME, committed as one ``source`` string."""
+class SourceChooser(Editor):
+    """The editor of ``dataset.source``: builtin:NAME / folder:PATH / torchvision:NAME."""
 
-    def __init__(self, commit) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._commit = commit
         self.kind = QComboBox()
         for name, text in BUILTINS:
             self.kind.addItem(text, f"builtin:{name}")
         self.kind.addItem("Image folder (one sub-folder per class)", "folder:")
         self.kind.addItem("torchvision dataset", "torchvision:")
         self.kind.setToolTip("Where the images come from")
+        self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.kind.setMinimumContentsLength(12)
         self.kind.activated.connect(self._kind_chosen)
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("a folder with one sub-folder per class")
@@ -134,6 +154,8 @@ class SourceChooser(QWidget):
         self.tv = QComboBox()
         self.tv.setEditable(True)
         self.tv.addItems(TORCHVISION)
+        self.tv.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.tv.setMinimumContentsLength(12)
         self.tv.setToolTip("A torchvision dataset class name; downloaded into the dataset folder of Preferences")
         self.tv.activated.connect(lambda _i: self._tv_edited())
         self.tv.lineEdit().editingFinished.connect(self._tv_edited)
@@ -148,9 +170,20 @@ class SourceChooser(QWidget):
         layout.addWidget(self.kind)
         layout.addWidget(self.detail)
         self.base_dir: Path | None = None
+        self._value = ""
+
+    def _commit(self, source: str) -> None:
+        self.committed.emit(source)
+
+    def value(self) -> str:
+        return self._value
+
+    def set_value(self, value: Any) -> None:
+        self.set_source(value)
 
     def set_source(self, source: str) -> None:
         source = source if isinstance(source, str) else ""
+        self._value = source
         prefix, _, rest = source.partition(":")
         if prefix == "builtin":
             i = self.kind.findData(source)
@@ -223,8 +256,8 @@ class DatasetPanel(QWidget):
         self._preview_index = 0
         self._preview_seed = 0
 
-        self.source = SourceChooser(self._set_source)
-        self.settings_form = SettingsForm("dataset", DATASET_SETTINGS, skip=("source",))
+        self.source = SourceChooser()
+        self.settings_form = SettingsForm("dataset", DATASET_SETTINGS, editors={"source": self.source})
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setMaximumHeight(16)
@@ -245,8 +278,10 @@ class DatasetPanel(QWidget):
         another.clicked.connect(self._another_sample)
         aug_page = QWidget()
         av = QVBoxLayout(aug_page)
-        av.addWidget(QLabel("The original (first) and augmented versions, as training will see them:"))
-        av.addWidget(self.augmented)
+        note = QLabel("The original (first) and augmented versions, as training will see them:")
+        note.setWordWrap(True)
+        av.addWidget(note)
+        av.addWidget(self._scrolling(self.augmented))
         av.addWidget(another, 0, Qt.AlignmentFlag.AlignLeft)
         av.addStretch(1)
         self.tabs = QTabWidget()
@@ -262,15 +297,12 @@ class DatasetPanel(QWidget):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
-        head = QLabel("Source")
-        head.setStyleSheet("font-weight: 600;")
-        layout.addWidget(head)
-        layout.addWidget(self.source)
         layout.addWidget(self.settings_form)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
         scroll = QScrollArea()
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the dock
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(page)
@@ -319,19 +351,12 @@ class DatasetPanel(QWidget):
         doc.graph.params_changed.connect(self._params_changed)
         self.settings_form.set_document(doc)
         self.source.base_dir = doc.path.parent if doc.path else None
-        self.source.set_source(doc.setting("dataset", "source", "builtin:shapes"))
         self.window_.dataset_size_changed.emit(None)
         self.request_reload()
-
-    def _set_source(self, source: str) -> None:
-        if source != self.doc.setting("dataset", "source"):
-            self.doc.set_setting("dataset", "source", source)
 
     def _setting_changed(self, section: str, key: str) -> None:
         if section != "dataset":
             return
-        if key == "source":
-            self.source.set_source(self.doc.setting("dataset", "source", ""))
         if is_augmentation(key):
             self._preview_timer.start()
         else:
@@ -345,20 +370,21 @@ class DatasetPanel(QWidget):
     # -- loading -----------------------------------------------------------------------
     def request_reload(self) -> None:
         self._wanted = True
-        if self.isVisible():
+        if self.on_screen():
             self._timer.start()
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._wanted:
+    def on_screen(self) -> bool:
+        """Visible to the user (a dock in a tab that is not current is "visible" but off screen)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def on_dock_visibility(self, visible: bool) -> None:
+        """Called by the dock when its tab is brought up or put away."""
+        if visible and self._wanted:
             self._timer.start(0)
 
-    def augment_settings(self) -> dict | None:
-        for key in ("augment", "augmentation"):
-            value = self.doc.setting("dataset", key, None)
-            if isinstance(value, dict):
-                return copy.deepcopy(value)
-        return {}
+    def augment_settings(self) -> dict:
+        value = self.doc.setting("dataset", "augment", None)
+        return copy.deepcopy(value) if isinstance(value, dict) else {}
 
     def reload(self) -> background.Task:
         self._timer.stop()
@@ -433,7 +459,7 @@ class DatasetPanel(QWidget):
 
     def update_preview(self) -> background.Task | None:
         self._preview_timer.stop()
-        if self.look is None:
+        if self.look is None or not self.look.dataset.is_image:
             return None
         ds, augment = self.look.dataset, self.augment_settings()
         index, seed = self._preview_index, self._preview_seed

@@ -18,11 +18,28 @@ from widgets.editors import Field
 _EMPTY = re.compile(r"\((?:empty|default)[:=]?\s*([^)]*)\)|empty\s*=\s*([^);]+)|leave empty to ([^;.)]+)", re.I)
 
 
-def humanize(name: str) -> str:
-    """``out_channels`` → "Out channels"; ``optimizer.lr`` → "Lr" (the group says "Optimizer")."""
-    last = name.rsplit(".", 1)[-1].replace("_", " ")
-    special = {"lr": "Learning rate", "val fraction": "Validation fraction"}
-    return special.get(last, last[:1].upper() + last[1:])
+# abbreviations of keys spelled out in labels
+_WORDS = {"val": "validation", "lr": "learning rate", "hflip": "horizontal flip", "num": "number of",
+          "pct": "percent", "div": "divide", "idx": "index", "dim": "dim", "min": "min.", "max": "max."}
+
+
+# keys whose generated label reads badly (anything else gets a generated one)
+_LABELS = {"val_every": "Validate every", "checkpoint.every": "Save every", "keep_last": "Keep last"}
+
+
+def humanize(name: str, group: str = "") -> str:
+    """``out_channels`` → "Out channels"; ``optimizer.lr`` → "Learning rate" (the group names
+    the optimizer); ``val_source`` → "Validation source"; ``early_stopping.patience`` in the
+    group "Validation" → "Early stopping patience" (the group does not say it)."""
+    if name in _LABELS:
+        return _LABELS[name]
+    parts = name.split(".")
+    last = parts[-1].split("_")
+    if len(parts) > 1 and parts[-2].split("_")[0] not in group.lower().replace("-", " "):
+        last = parts[-2].split("_") + last
+    words = [_WORDS.get(w, w) for w in last]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def _null_text(doc: str) -> str:
@@ -40,7 +57,7 @@ def param_field(p: Param, label: str | None = None, suggestions: tuple = ()) -> 
 
 
 def setting_field(s: Setting, suggestions: tuple = ()) -> Field:
-    f = param_field(s.param, suggestions=suggestions)
+    f = param_field(s.param, label=humanize(s.key, s.group), suggestions=suggestions)
     return Field(**{**f.__dict__, "name": s.key})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QFrame, QLabel, QLineEdit, QScrollArea, QStackedWidget, QVBoxLayout,
                                QWidget)
 
@@ -55,12 +55,18 @@ class PropertiesPanel(QWidget):
         self.doc: Document | None = None
         self.node_id: str | None = None
         self.form: Form | None = None
+        # inference answers when asked: after any graph edit, ask again (once per burst of edits)
+        self._info_timer = QTimer(self)
+        self._info_timer.setSingleShot(True)
+        self._info_timer.setInterval(0)
+        self._info_timer.timeout.connect(lambda: self._inference_changed(None))
         self.stack = QStackedWidget()
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: palette(placeholder-text); padding: 16px;")
         self.scroll = QScrollArea()
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the dock
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.stack.addWidget(self.empty)
@@ -135,9 +141,9 @@ class PropertiesPanel(QWidget):
         self.label_edit.setObjectName("field:label")
         self.label_edit.editingFinished.connect(self._label_edited)
         form.add_widget(Field("label", "str", "Label", "Display name on the canvas"), self.label_edit)
-        self.trainable = QCheckBox("Update the weights while training")
+        self.trainable = QCheckBox()
         self.trainable.setObjectName("field:trainable")
-        self.trainable.setToolTip("Off: the layer's weights stay frozen (fine-tuning)")
+        self.trainable.setToolTip("Update this layer's weights while training (off: frozen, e.g. to fine-tune)")
         self.trainable.toggled.connect(self._trainable_toggled)
         self.trainable_row = form.add_widget(Field("trainable", "bool", "Trainable", "Train this layer's weights"),
                                          self.trainable)
@@ -172,10 +178,10 @@ class PropertiesPanel(QWidget):
     def _node_changed(self, node_id: str) -> None:
         if node_id == self.node_id and self.form is not None:
             self._update_values()
+        self._info_timer.start()  # an edit upstream may change this node's numbers
 
     def _edges_changed(self, edge) -> None:
-        if self.node_id in (edge.src, edge.dst):
-            self._update_info()
+        self._info_timer.start()
 
     def _inference_changed(self, ids) -> None:
         if self.form is not None and self.node_id in self.doc.graph.nodes:

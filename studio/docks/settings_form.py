@@ -28,7 +28,7 @@ _ABSENT = object()
 class SettingsForm(QWidget):
     def __init__(self, section: str, settings: Sequence[Setting], *, skip: Iterable[str] = (),
                  suggestions: dict[str, tuple] | None = None, editors: dict[str, Editor] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 heading: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.section = section
         skip = set(skip)
@@ -44,7 +44,8 @@ class SettingsForm(QWidget):
         ordered = [g for g in groups if g != "Advanced"] + (["Advanced"] if "Advanced" in groups else [])
         for group in ordered:
             adv = group == "Advanced"
-            self.form.add_section(group if len(groups) > 1 or adv else "", collapsible=adv, collapsed=adv)
+            title = group if len(groups) > 1 or adv else (heading or "")
+            self.form.add_section(title, collapsible=adv, collapsed=adv)
             for s in groups[group]:
                 self.form.add_field(setting_field(s, suggestions.get(s.key, ())), s.param.default,
                                     editor=editors.get(s.key))

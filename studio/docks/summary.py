@@ -126,6 +126,10 @@ class SummaryPanel(QWidget):
         row.addWidget(QLabel("Roofline on"))
         row.addWidget(self.device, 1)
         rv.addLayout(row)
+        self.peak_label = QLabel()
+        self.peak_label.setObjectName("peak_label")
+        self.peak_label.setStyleSheet("color: palette(placeholder-text);")
+        rv.addWidget(self.peak_label)
         self._chart_box = rv
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -163,6 +167,10 @@ class SummaryPanel(QWidget):
 
     def _set_roof(self, name: str, flops: float, bandwidth: float) -> None:
         self._roof = (name, flops, bandwidth)
+        self.peak_label.setText(f"peak {units.si(flops, 'FLOP/s')} · memory {units.si(bandwidth, 'B/s')} · "
+                                f"ridge at {flops / bandwidth:.3g} FLOP/B "
+                                f"<span style='color:#ef6c00'>●</span> memory-bound "
+                                f"<span style='color:#1e88e5'>●</span> compute-bound")
         if self.roofline is not None:
             self.roofline.set_roof(name, flops, bandwidth)
 

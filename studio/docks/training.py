@@ -12,13 +12,14 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engine.errors import LayerStudioError
 from engine.schema import TRAINING_SETTINGS
 from engine.schema.schedule import G as SCHEDULE_GROUP
 from studio.docks.settings_form import SettingsForm
 from widgets import background, units
+from widgets.form import Form
 
 if TYPE_CHECKING:
     from studio.document import Document
@@ -59,7 +60,8 @@ class TrainingPanel(QWidget):
         # the schedule's settings sit next to its plot; every other setting in the main form
         self.settings_form = SettingsForm("training", [s for s in TRAINING_SETTINGS if s.group != SCHEDULE_GROUP],
                                           suggestions={"device": ("auto", "cpu", "cuda")})
-        self.schedule_form = SettingsForm("training", [s for s in TRAINING_SETTINGS if s.group == SCHEDULE_GROUP])
+        self.schedule_form = SettingsForm("training", [s for s in TRAINING_SETTINGS if s.group == SCHEDULE_GROUP],
+                                          heading=SCHEDULE_GROUP)
         self.plot = None  # built after the window's first paint (pyqtgraph takes a while to import)
         self._curve_data: tuple | None = None
         self.plot_note = QLabel()
@@ -70,23 +72,24 @@ class TrainingPanel(QWidget):
         self.devices.setWordWrap(True)
         self.devices.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        width = max(self.settings_form.form.label_width(), self.schedule_form.form.label_width())
+        self.settings_form.form.set_label_width(width)
+        self.schedule_form.form.set_label_width(width)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(10)
         layout.addWidget(self.settings_form)
-        lr_box = QGroupBox(SCHEDULE_GROUP)
-        lv = QVBoxLayout(lr_box)
-        lv.addWidget(self.schedule_form)
-        lv.addWidget(self.plot_note)
-        self._plot_box = lv
-        layout.addWidget(lr_box)
-        dev_box = QGroupBox("Devices")
-        dv = QVBoxLayout(dev_box)
-        dv.addWidget(self.devices)
-        layout.addWidget(dev_box)
+        layout.addWidget(self.schedule_form)
+        layout.addWidget(self.plot_note)
+        self._plot_box = layout  # the plot goes between the schedule's settings and its note
+        devices = Form()
+        devices.add_section("Devices")
+        layout.addWidget(devices)
+        layout.addWidget(self.devices)
         layout.addStretch(1)
         scroll = QScrollArea()
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the dock
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(page)
@@ -113,9 +116,9 @@ class TrainingPanel(QWidget):
             return
         from widgets.line_plot import LinePlot
         self.plot = LinePlot(x_label="epoch", y_label="learning rate")
-        self.plot.setMinimumHeight(150)
+        self.plot.setFixedHeight(170)
         self.plot.setToolTip("The learning rate at every step of the run, as the trainer will apply it")
-        self._plot_box.insertWidget(1, self.plot)
+        self._plot_box.insertWidget(self._plot_box.indexOf(self.schedule_form) + 1, self.plot)
         self.plot.show()  # a child added to a visible parent starts hidden
         if self._curve_data is not None:
             self._draw(*self._curve_data)
