@@ -65,15 +65,23 @@ def augment_image(img: np.ndarray, opts: Mapping[str, Any], rng: np.random.Gener
         out = _rotate_zoom(np.ascontiguousarray(out), angle, zoom)
     j = opts["color_jitter"]
     if j:
-        f = out.astype(np.float32) / 255
-        f = f * rng.uniform(1 - j, 1 + j)  # brightness
-        gray = f @ _LUMA if c == 3 else f[..., 0]
-        f = gray.mean() + (f - gray.mean()) * rng.uniform(1 - j, 1 + j)  # contrast
-        if c == 3:
-            gray = (f @ _LUMA)[..., None]
-            f = gray + (f - gray) * rng.uniform(1 - j, 1 + j)  # saturation
+        f = jitter(out.astype(np.float32) / 255, *rng.uniform(1 - j, 1 + j, 3))
         out = np.clip(f * 255 + 0.5, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(out)
+
+
+def jitter(f: np.ndarray, brightness: float, contrast: float, saturation: float) -> np.ndarray:
+    """f float [H, W, C] in [0, 1]: scale the brightness, stretch about the mean grey, then
+    mix with the pixel's grey (colour images). Clipped to [0, 1]."""
+    c = f.shape[-1]
+    f = f * brightness
+    gray = (f @ _LUMA)[..., None] if c == 3 else f
+    mean = gray.mean()
+    f = mean + (f - mean) * contrast
+    if c == 3:
+        gray = (f @ _LUMA)[..., None]
+        f = gray + (f - gray) * saturation
+    return np.clip(f, 0, 1)
 
 
 def _rotate_zoom(img: np.ndarray, angle: float, zoom: float) -> np.ndarray:

@@ -91,10 +91,15 @@ class EntryWriter:
         try:
             os.replace(self.tmp, self.final)
         except OSError:
-            # another process committed the same entry first: the content is identical
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            if read_meta(self.final) is None:
-                raise
+            if read_meta(self.final) is not None:
+                # another process committed the same entry first: the content is identical
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                return self.final
+            # a damaged entry (an interrupted clear, a disk error): move it aside, then replace it
+            trash = self.final.with_name(f".tmp-trash-{uuid.uuid4().hex[:8]}")
+            os.replace(self.final, trash)
+            os.replace(self.tmp, self.final)
+            shutil.rmtree(trash, ignore_errors=True)
         return self.final
 
     def abort(self) -> None:

@@ -282,7 +282,8 @@ class _SafeUnpickler(pickle.Unpickler):
 
     _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
                 ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
-                ("numpy._core.multiarray", "scalar")}
+                ("numpy._core.multiarray", "scalar"),
+                ("_codecs", "encode")}  # protocol-2 pickles of bytes (text -> bytes, nothing else)
 
     def find_class(self, module, name):
         if (module, name) in self._ALLOWED:
