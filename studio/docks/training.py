@@ -158,7 +158,7 @@ class TrainingPanel(QWidget):
     def _show_curve(self, result: tuple[list[float], list[float], bool], spe: int, known: bool) -> None:
         xs, ys, approx = result
         self._draw(xs, ys, True)
-        where = (f"{spe} steps per epoch ({units.si(self.train_size)} training samples)" if known
+        where = (f"{spe:,} steps per epoch ({self.train_size:,} training samples)" if known
                  else f"{spe} steps per epoch assumed (the dataset's size is not known yet)")
         lo, hi = (min(ys), max(ys)) if ys else (0, 0)
         self.plot_note.setText(f"From {lo:.3g} to {hi:.3g}; {where}." + (" Drawn at a coarser step." if approx else ""))
