@@ -170,10 +170,9 @@ class Document(QObject):
 
     def _fill_positions(self) -> None:
         """Files without positions get the automatic layout (not an undoable edit)."""
-        from engine.layout import layout
-        for n, p in layout(self.graph).items():
-            if self.graph.nodes[n].pos is None:
-                self.graph.move(n, p)
+        from engine.layout import layout_missing
+        for n, p in layout_missing(self.graph).items():
+            self.graph.move(n, p)
 
     # -- clipboard fragments ------------------------------------------------------------------------
     def fragment(self, ids: Iterable[str]) -> dict:
