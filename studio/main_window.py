@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.canvas.setObjectName("canvas")
         self.setCentralWidget(self.canvas)
         self.canvas.status_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.canvas.node_activated.connect(lambda _node: self.show_dock("properties"))
         self.painted = False
         self.canvas.viewport().installEventFilter(self)
         self.dataset_size: int | None = None  # the last dataset_size_changed, for panels built later
@@ -81,7 +82,7 @@ class MainWindow(QMainWindow):
         self._connect_document(document)
         self._restore_layout()
         self.problems_panel.count_changed.connect(self._problem_count)
-        self.problems_panel.refresh()
+        self._problem_count(*self.problems_panel.counts())
 
     # -- first paint -------------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap, QValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLineEdit, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLineEdit, QSizePolicy, QSpinBox,
                                QToolButton, QWidget)
 
 INT32 = 2**31 - 1
@@ -40,7 +40,7 @@ class Field:
     nullable: bool = False
     min_exclusive: bool = False
     suggestions: tuple = ()  # str fields: an editable combo with these entries
-    null_text: str = "default"  # what an empty nullable value means, shown as placeholder
+    null_text: str = "default"  # what an empty nullable value means (shown greyed in the empty field)
 
 
 @dataclass(frozen=True)
@@ -365,8 +365,9 @@ class MultiNumberEditor(Editor):
         self.link.toggled.connect(self._link_toggled)
         for b in self.boxes:
             b.valueChanged.connect(self._changed)
+        for b in self.boxes:
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setLayout(self._row(*self.boxes, self.link))
-        self.layout().addStretch(1)
         self.setFocusProxy(self.boxes[0])
         self._show_link_state()
 

@@ -47,14 +47,17 @@ def to_qimage(image: np.ndarray) -> QImage:
 class ImageGrid(QWidget):
     """``set_rows([(title, [images...]), ...], captions=...)``."""
 
-    def __init__(self, parent: QWidget | None = None, cell: int = 56) -> None:
+    def __init__(self, parent: QWidget | None = None, cell: int = 56, wrap: bool = False) -> None:
         super().__init__(parent)
         self.cell = cell
         self.gap = 4
+        self.wrap = wrap  # a row that is wider than the widget continues on the next line
         self._rows: list[tuple[str, list[QPixmap], list[str]]] = []
         self._title_w = 0
         self.setMouseTracking(True)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        policy.setHeightForWidth(wrap)
+        self.setSizePolicy(policy)
 
     def set_rows(self, rows: Sequence[tuple[str, Sequence[np.ndarray]]],
                  captions: Sequence[Sequence[str]] | None = None) -> None:
@@ -78,18 +81,49 @@ class ImageGrid(QWidget):
     def image_count(self) -> int:
         return sum(len(p) for _, p, _ in self._rows)
 
+    def _columns(self, width: int) -> int:
+        """Images per line: all of them, or as many as ``width`` holds when wrapping."""
+        longest = max((len(p) for _, p, _ in self._rows), default=0)
+        if not self.wrap:
+            return max(longest, 1)
+        step = self.cell + self.gap
+        return max(1, min(longest, (width - self._title_w - self.gap) // step)) if longest else 1
+
+    def _lines(self, columns: int) -> list[int]:
+        """The first line of each row."""
+        out, line = [], 0
+        for _, pixmaps, _ in self._rows:
+            out.append(line)
+            line += max(1, -(-len(pixmaps) // columns))
+        return out + [line]
+
+    def heightForWidth(self, width: int) -> int:
+        return self._lines(self._columns(width))[-1] * (self.cell + self.gap) + self.gap
+
+    def hasHeightForWidth(self) -> bool:
+        return self.wrap
+
     def sizeHint(self) -> QSize:
         n = max((len(p) for _, p, _ in self._rows), default=0)
         step = self.cell + self.gap
-        return QSize(self._title_w + n * step + self.gap, len(self._rows) * step + self.gap)
+        width = self._title_w + n * step + self.gap
+        return QSize(width, self.heightForWidth(width) if self.wrap else len(self._rows) * step + self.gap)
 
     def minimumSizeHint(self) -> QSize:
         step = self.cell + self.gap
-        return QSize(min(self.sizeHint().width(), self._title_w + step), self.sizeHint().height())
+        width = min(self.sizeHint().width(), self._title_w + step + self.gap)
+        return QSize(width, self.heightForWidth(self.width()) if self.wrap else self.sizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.wrap and event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # the height follows the width
 
     def _cell_rect(self, r: int, c: int) -> QRect:
         step = self.cell + self.gap
-        return QRect(self._title_w + self.gap + c * step, self.gap + r * step, self.cell, self.cell)
+        columns = self._columns(self.width())
+        line = self._lines(columns)[r] + c // columns
+        return QRect(self._title_w + self.gap + (c % columns) * step, self.gap + line * step, self.cell, self.cell)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -100,6 +134,8 @@ class ImageGrid(QWidget):
                 p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, title)
             for c, pm in enumerate(pixmaps):
                 rect = self._cell_rect(r, c)
+                if rect.right() > self.width():
+                    break  # only whole images: the row shows what fits
                 if pm.width() < self.cell:
                     # integer scale-up keeps pixels square and crisp
                     k = max(1, min(self.cell // max(pm.width(), 1), self.cell // max(pm.height(), 1)))

@@ -15,7 +15,8 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ class Dock(QDockWidget):
         self.visibilityChanged.connect(self._visibility)
 
     def _visibility(self, visible: bool) -> None:
+        if not shiboken6.isValid(self):
+            return
         hook = getattr(self.widget(), "on_dock_visibility", None) if self._built else None
         if hook is not None:
             hook(visible)
@@ -93,8 +96,14 @@ class Dock(QDockWidget):
             widget = self.spec.factory(self._window)
             widget.setObjectName(f"panel_{self.spec.name}")
             self.setWidget(widget)
-            widget.show()  # replaces a placeholder in a dock that may already be visible
+            widget.show()  # replaces the empty stand-in of a dock that may already be visible
+            # a dock already up when its content arrives says so once it is laid out
+            QTimer.singleShot(0, lambda: self._visibility(self.on_screen()))
         return self.widget()
+
+    def on_screen(self) -> bool:
+        """Shown to the user (a tab that is not current is isVisible() but off screen)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
 
     @property
     def built(self) -> bool:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QProgressBar, QPushButton, QScrollArea, QStackedWidget, QTabWidget, QVBoxLayout,
+                               QProgressBar, QPushButton, QScrollArea, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout,
                                QWidget)
 
 from engine.errors import LayerStudioError
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from studio.document import Document
     from studio.main_window import MainWindow
 
-BUILTINS = (("shapes", "Shapes — 6 classes of drawn shapes (3×32×32)"),
-            ("waves", "Waves — 1-D signals: sine, square, sawtooth, chirp"))
+BUILTINS = (("shapes", "Shapes (built-in)", "6 classes of drawn shapes, 3×32×32 images, generated offline"),
+            ("waves", "Waves (built-in)", "1-D signals: sine, square, sawtooth, chirp, generated offline"))
 TORCHVISION = ("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "CIFAR10", "CIFAR100", "SVHN", "STL10")
 PER_CLASS = 8  # gallery images per class
 PREVIEWS = 7  # augmented versions next to the original
@@ -133,10 +133,15 @@ class SourceChooser(Editor):
     def __init__(self) -> None:
         super().__init__()
         self.kind = QComboBox()
-        for name, text in BUILTINS:
+        for name, text, tip in BUILTINS:
             self.kind.addItem(text, f"builtin:{name}")
-        self.kind.addItem("Image folder (one sub-folder per class)", "folder:")
-        self.kind.addItem("torchvision dataset", "torchvision:")
+            self.kind.setItemData(self.kind.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.kind.addItem("Image folder…", "folder:")
+        self.kind.setItemData(self.kind.count() - 1, "A folder with one sub-folder of images per class",
+                              Qt.ItemDataRole.ToolTipRole)
+        self.kind.addItem("torchvision…", "torchvision:")
+        self.kind.setItemData(self.kind.count() - 1, "MNIST, CIFAR10… read from (or downloaded to) the dataset "
+                              "folder of Preferences", Qt.ItemDataRole.ToolTipRole)
         self.kind.setToolTip("Where the images come from")
         self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.kind.setMinimumContentsLength(12)
@@ -266,12 +271,12 @@ class DatasetPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.gallery = ImageGrid(cell=44)
+        self.gallery = ImageGrid(cell=44)  # one line per class: as many samples as the width shows
         self.histogram = None  # built after the window's first paint (pyqtgraph takes a while to import)
         self._histogram_page = QWidget()
         QVBoxLayout(self._histogram_page).setContentsMargins(0, 0, 0, 0)
         self.mean = ImageGrid(cell=128)
-        self.augmented = ImageGrid(cell=64)
+        self.augmented = ImageGrid(cell=64, wrap=True)
         self.skipped = QListWidget()
         another = QPushButton("Another sample")
         another.setToolTip("Preview the augmentation on a different image")
@@ -281,34 +286,45 @@ class DatasetPanel(QWidget):
         note = QLabel("The original (first) and augmented versions, as training will see them:")
         note.setWordWrap(True)
         av.addWidget(note)
-        av.addWidget(self._scrolling(self.augmented))
+        av.addWidget(self.augmented)
         av.addWidget(another, 0, Qt.AlignmentFlag.AlignLeft)
         av.addStretch(1)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._scrolling(self.gallery), "Gallery")
+        self.tabs.addTab(self._scrolling(self.gallery, resizable=True), "Gallery")
         self.tabs.addTab(self._histogram_page, "Classes")
         self.tabs.addTab(self._scrolling(self.mean), "Mean image")
         self.tabs.addTab(aug_page, "Augmentation")
         self.tabs.addTab(self.skipped, "Skipped")
-        self.tabs.setMinimumHeight(220)
+        self.tabs.setMinimumHeight(160)
 
+        # settings above, the data below: both stay in view whatever the dock's height
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.setSpacing(8)
         layout.addWidget(self.settings_form)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.tabs, 1)
+        layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the dock
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(page)
+        data = QWidget()
+        dv = QVBoxLayout(data)
+        dv.setContentsMargins(8, 4, 8, 4)
+        dv.setSpacing(4)
+        dv.addWidget(self.progress)
+        dv.addWidget(self.status)
+        dv.addWidget(self.tabs, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(data)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(self.splitter)
         self.progress.hide()
 
         self._timer = QTimer(self)
@@ -334,10 +350,12 @@ class DatasetPanel(QWidget):
             self.histogram.set_bars(self.look.classes, self.look.counts)
 
     @staticmethod
-    def _scrolling(widget: QWidget) -> QScrollArea:
+    def _scrolling(widget: QWidget, resizable: bool = False) -> QScrollArea:
         area = QScrollArea()
         area.setWidget(widget)
-        area.setWidgetResizable(False)
+        area.setWidgetResizable(resizable)  # resizable: the content takes the width and scrolls down
+        if resizable:
+            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         area.setFrameShape(QFrame.Shape.NoFrame)
         return area
 
@@ -421,7 +439,6 @@ class DatasetPanel(QWidget):
         self.status.setText(look.summary + (f" · {len(look.skipped)} skipped file"
                                             f"{'s' if len(look.skipped) != 1 else ''}" if look.skipped else ""))
         self.gallery.set_rows(look.gallery)
-        self.gallery.adjustSize()
         if self.histogram is not None:
             self.histogram.set_bars(look.classes, look.counts)
         self.mean.set_rows([("", [look.mean])] if look.mean is not None else [])
@@ -469,7 +486,6 @@ class DatasetPanel(QWidget):
     def _show_preview(self, images: list[np.ndarray]) -> None:
         captions = [["original"] + [f"augmented #{i}" for i in range(1, len(images))]] if images else None
         self.augmented.set_rows([("", images)] if images else [], captions)
-        self.augmented.adjustSize()
 
     def _preview_failed(self, exc: BaseException) -> None:
         self.augmented.clear()

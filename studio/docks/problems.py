@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QStyle, QTreeWidget, QTreeWid
 from engine.errors import ConfigError
 from engine.schema import resolve_dataset, resolve_training
 
+from widgets.style import muted
+
 if TYPE_CHECKING:
     from studio.document import Document
     from studio.main_window import MainWindow
@@ -60,7 +62,8 @@ class ProblemsPanel(QWidget):
         self.tree.itemClicked.connect(self._clicked)
         self.tree.itemActivated.connect(self._clicked)
         self.none = QLabel("No problems: the model and its settings are ready to train.")
-        self.none.setStyleSheet("color: palette(placeholder-text); padding: 8px;")
+        self.none.setContentsMargins(8, 8, 8, 8)
+        muted(self.none)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tree)
@@ -110,8 +113,12 @@ class ProblemsPanel(QWidget):
             self.tree.addTopLevelItem(item)
         self.tree.setVisible(bool(problems))
         self.none.setVisible(not problems)
-        errors = sum(p.severity == "error" for p in problems)
-        self.count_changed.emit(errors, sum(p.severity == "warning" for p in problems))
+        self.count_changed.emit(*self.counts())
+
+    def counts(self) -> tuple[int, int]:
+        """(errors, warnings) shown now."""
+        return (sum(p.severity == "error" for p in self.problems),
+                sum(p.severity == "warning" for p in self.problems))
 
     def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         p: Problem = item.data(0, Qt.ItemDataRole.UserRole)

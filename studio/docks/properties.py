@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QFrame, QLabel, QLineEdit, QScrollArea
 
 from engine.errors import LayerStudioError
 from studio.docks.fields import humanize, param_field, strip_name, to_json
+from widgets.style import muted
 from widgets import units
 from widgets.editors import Field
 from widgets.form import Form
@@ -64,7 +65,8 @@ class PropertiesPanel(QWidget):
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: palette(placeholder-text); padding: 16px;")
+        self.empty.setContentsMargins(16, 16, 16, 16)
+        muted(self.empty)
         self.scroll = QScrollArea()
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the dock
         self.scroll.setWidgetResizable(True)
@@ -128,7 +130,7 @@ class PropertiesPanel(QWidget):
                        f"&nbsp;&nbsp;<span style='color:gray'>{spec.category}</span>")
         doc = QLabel(spec.doc)
         doc.setWordWrap(True)
-        doc.setStyleSheet("color: palette(placeholder-text);")
+        muted(doc)
         layout.addWidget(title)
         layout.addWidget(doc)
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QTableView, QVBoxLayout, QWidget)
 
 from studio import device_peaks
+from widgets.style import muted
 from widgets import units
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ class SummaryPanel(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # names take the spare width
+        header.setStretchLastSection(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for col, width in enumerate((110, 130, 110, 80, 90, 70, 90)):
             self.table.setColumnWidth(col, width)
@@ -128,7 +130,7 @@ class SummaryPanel(QWidget):
         rv.addLayout(row)
         self.peak_label = QLabel()
         self.peak_label.setObjectName("peak_label")
-        self.peak_label.setStyleSheet("color: palette(placeholder-text);")
+        muted(self.peak_label)
         rv.addWidget(self.peak_label)
         self._chart_box = rv
         self.splitter = QSplitter(Qt.Orientation.Horizontal)

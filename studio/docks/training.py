@@ -18,6 +18,7 @@ from engine.errors import LayerStudioError
 from engine.schema import TRAINING_SETTINGS
 from engine.schema.schedule import G as SCHEDULE_GROUP
 from studio.docks.settings_form import SettingsForm
+from widgets.style import muted
 from widgets import background, units
 from widgets.form import Form
 
@@ -66,7 +67,7 @@ class TrainingPanel(QWidget):
         self._curve_data: tuple | None = None
         self.plot_note = QLabel()
         self.plot_note.setWordWrap(True)
-        self.plot_note.setStyleSheet("color: palette(placeholder-text);")
+        muted(self.plot_note)
         self.devices = QLabel()
         self.devices.setObjectName("device_list")
         self.devices.setWordWrap(True)
