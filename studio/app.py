@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -108,6 +109,12 @@ class Studio(QObject):
             self._quitting = False
         QApplication.quit()
         return True
+
+    def save_recovery_now(self) -> None:
+        """Write every window's unsaved work to its recovery file now (quitting on a signal)."""
+        for window in self.windows:
+            window.autosaver.save_now()
+        recovery.io_pool().waitForDone(5000)
 
     def shutdown(self) -> None:
         """Stop the engine service and finish pending file writes (the app's exit)."""
@@ -226,7 +233,23 @@ def start(path: str | None = None, argv: list[str] | None = None) -> tuple[QAppl
     QTimer.singleShot(0, studio.start_engine)
     QTimer.singleShot(0, studio.check_recovery)
     app.aboutToQuit.connect(studio.shutdown)
+    _quit_on_signals(app, studio)
     return app, studio, window
+
+
+def _quit_on_signals(app: QApplication, studio: Studio) -> None:
+    """Ctrl+C in the terminal or a SIGTERM quits cleanly: unsaved work goes to recovery files
+    (offered at the next start), the engine service is shut down."""
+    def handle(signum: int, _frame: Any) -> None:
+        log.warning("signal %d: quitting; unsaved work is kept for recovery", signum)
+        studio.save_recovery_now()
+        app.quit()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handle)
+    # Python runs signal handlers only between bytecodes: wake it while Qt waits for events
+    timer = QTimer(studio)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
 
 
 def run(path: str | None = None) -> int:

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         document.setParent(self)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setDockNestingEnabled(True)
+        self.setAcceptDrops(True)  # a project file dropped on the window opens it
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
         self.resize(*DEFAULT_SIZE)
@@ -534,5 +535,25 @@ class MainWindow(QMainWindow):
         self.autosaver.stop()
         self._totals_timer.stop()
         self.studio.window_closed(self)
+        self.canvas.detach()
         self.document.close()
         event.accept()
+
+    # -- project files dropped on the window ---------------------------------------------
+    @staticmethod
+    def _dropped_project(event) -> Path | None:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        paths = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+        return next((p for p in paths if p.suffix.lower() == ".json"), None)
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_project(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:
+        path = self._dropped_project(event)
+        if path is not None:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.open_file(path))  # not inside the platform's drag loop

@@ -92,7 +92,7 @@ class PalettePanel(QWidget):
         super().__init__()
         self.window_ = window
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search layers…")
+        self.search.setPlaceholderText("Search layers (Ctrl+F)…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Filter by name or description; Enter adds the first match")
         self.tree = LayerTree()
@@ -105,7 +105,7 @@ class PalettePanel(QWidget):
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self._add_first_match)
         self.tree.layer_activated.connect(window.add_layer)
-        find = QShortcut(QKeySequence("Ctrl+Shift+F"), self)
+        find = QShortcut(QKeySequence("Ctrl+F"), self)
         find.setContext(Qt.ShortcutContext.WindowShortcut)
         find.activated.connect(self.focus_search)
 

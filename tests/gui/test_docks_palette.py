@@ -43,6 +43,9 @@ def test_palette_lists_the_catalog_by_category_with_tooltips(window):
 
 def test_search_filters_by_name_and_description(window, qtbot):
     palette = window.panel("palette")
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)  # Ctrl+F: find a layer
+    qtbot.waitUntil(palette.search.hasFocus)
     qtbot.keyClicks(palette.search, "pool")
     shown = palette.visible_types()
     assert shown and all("pool" in (t + CATALOG[t].doc).lower() for t in shown)

@@ -292,3 +292,23 @@ def test_log_file_and_unexpected_errors(studio, window, qtbot, tmp_path):
         sys.excepthook = old_hook
         app_log.shutdown()
     assert no_torch()
+
+
+def test_a_project_file_dropped_on_the_window_opens(window, qtbot, tmp_path):
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+    target = tmp_path / "dropped.json"
+    target.write_text((TEMPLATES / "mlp.json").read_text())
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(target))])
+    vp = window.canvas.viewport()  # dropped over the canvas: the canvas passes it up to the window
+    at = QPoint(50, 50)
+    enter = QDragEnterEvent(at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(vp, enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(window.document_changed, timeout=5000):
+        QApplication.sendEvent(vp, QDropEvent(QPointF(at), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                                              Qt.KeyboardModifier.NoModifier))
+    assert window.document.path == target and window.document.project.name == "MLP on shapes"
