@@ -99,10 +99,10 @@ class PeakTable(QTableWidget):
         i = self.rowCount()
         self.insertRow(i)
         self.setItem(i, 0, QTableWidgetItem(name))
-        for c, v in ((1, tflops), (2, gbs)):
+        for c, v, decimals in ((1, tflops, 2), (2, gbs, 0)):
             spin = QDoubleSpinBox()
-            spin.setRange(0.001, 1e6)
-            spin.setDecimals(3)
+            spin.setDecimals(decimals)
+            spin.setRange(10.0 ** -decimals, 1e6)
             spin.setValue(v)
             spin.setFrame(False)
             self.setCellWidget(i, c, spin)

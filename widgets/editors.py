@@ -266,13 +266,16 @@ class TextEditor(Editor):
             self.combo = None
             self.line = QLineEdit()
             widget = self.line
-        self.line.textEdited.connect(lambda t: self.edited.emit(t))
+        self.nullable = field.nullable
+        if field.nullable:
+            self.line.setPlaceholderText(f"({field.null_text})")
+        self.line.textEdited.connect(lambda _t: self.edited.emit(self.value()))
         self.line.editingFinished.connect(self._commit)
         self.setLayout(self._row(widget))
         self.setFocusProxy(widget)
 
     def _commit(self) -> None:
-        self.committed.emit(self.line.text())
+        self.committed.emit(self.value())
 
     def set_suggestions(self, items: Sequence[str]) -> None:
         if self.combo is None:
@@ -284,8 +287,9 @@ class TextEditor(Editor):
         self.line.setText(text)
         self.combo.blockSignals(False)
 
-    def value(self) -> str:
-        return self.line.text()
+    def value(self) -> str | None:
+        text = self.line.text()
+        return None if self.nullable and not text.strip() else text  # empty: back to the default
 
     def set_value(self, value: Any) -> None:
         if self.line.hasFocus() and self.line.isModified():

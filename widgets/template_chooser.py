@@ -34,7 +34,7 @@ class TemplateChooser(QDialog):
         layout.addWidget(QLabel("Start from:"))
         layout.addWidget(self.list)
         layout.addWidget(buttons)
-        self.resize(460, 380)
+        self.resize(620, 420)
 
     def chosen(self) -> Any:
         item = self.list.currentItem()

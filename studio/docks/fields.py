@@ -14,14 +14,9 @@ from engine.errors import ParamError
 from engine.schema import Setting
 from widgets.editors import Field
 
-# "(empty: none)" / "leave empty to use scale_factor" in a doc says what None means
-_EMPTY = re.compile(r"\((?:empty|default)[:=]?\s*([^)]*)\)|empty\s*=\s*([^);]+)|leave empty to ([^;.)]+)", re.I)
-
-
 # abbreviations of keys spelled out in labels
 _WORDS = {"val": "validation", "lr": "learning rate", "hflip": "horizontal flip", "num": "number of",
-          "pct": "percent", "div": "divide", "idx": "index", "dim": "dim", "min": "min.", "max": "max."}
-
+          "pct": "percent", "div": "divide", "idx": "index", "min": "min.", "max": "max."}
 
 # keys whose generated label reads badly (anything else gets a generated one)
 _LABELS = {"val_every": "Validate every", "checkpoint.every": "Save every", "keep_last": "Keep last"}
@@ -37,17 +32,24 @@ def humanize(name: str, group: str = "") -> str:
     last = parts[-1].split("_")
     if len(parts) > 1 and parts[-2].split("_")[0] not in group.lower().replace("-", " "):
         last = parts[-2].split("_") + last
-    words = [_WORDS.get(w, w) for w in last]
-    text = " ".join(words)
+    text = " ".join(_WORDS.get(w, w) for w in last)
     return text[:1].upper() + text[1:]
+
+
+# what a doc says an empty (None) value means: "(empty: none)", "(default: kernel_size)",
+# "empty = False", "leave empty to use scale_factor"
+_EMPTY = re.compile(r"\((empty|default)[:=]?\s*([^)]*)\)|empty\s*=\s*([^);]+)|leave empty to ([^;.)]+)", re.I)
 
 
 def _null_text(doc: str) -> str:
     m = _EMPTY.search(doc)
     if not m:
         return "default"
-    text = next(g for g in m.groups() if g)
-    return text.strip().rstrip(".") or "default"
+    word, paren, equals, leave = m.groups()
+    if paren is not None:
+        text = paren.strip().rstrip(".")
+        return f"default: {text}" if word.lower() == "default" and text else (text or "default")
+    return (equals or leave).strip().rstrip(".")
 
 
 def param_field(p: Param, label: str | None = None, suggestions: tuple = ()) -> Field:
