@@ -21,10 +21,10 @@ def test_drop_from_palette_adds_layer_at_drop_position(canvas, qtbot):
     vp = canvas.viewport()
     local = canvas.viewportTransform().map(target)
     actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(local, actions, md, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(local.toPoint(), actions, md, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(vp, enter)
     assert enter.isAccepted()
-    move = QDragMoveEvent(local, actions, md, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    move = QDragMoveEvent(local.toPoint(), actions, md, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(vp, move)
     assert move.isAccepted()
     drop = QDropEvent(local, actions, md, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
@@ -42,7 +42,7 @@ def test_drop_from_palette_adds_layer_at_drop_position(canvas, qtbot):
 def test_drop_of_foreign_data_is_ignored(canvas):
     md = QMimeData()
     md.setText("Conv2d")
-    enter = QDragEnterEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(canvas.viewport(), enter)
     assert not enter.isAccepted()
