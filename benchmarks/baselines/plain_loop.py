@@ -8,9 +8,9 @@ correct counts are summed on the device; the host reads them once per epoch. A v
 pass ends each epoch, as the engine's does.
 
     python -m benchmarks.baselines.plain_loop --epochs 6 --batch-size 64 --threads 1 --size 4800
-prints one JSON line: {"train_images_per_s", "epoch_images_per_s", "epochs", "samples", ...}:
-training throughput (the training loops of epochs 2..E) and whole-epoch throughput (from the
-end of epoch 1 to the end of epoch E, validation included).
+prints one JSON line: {"train_images_per_s", "epoch_images_per_s", "cpu_…", "epochs", "samples",
+...}: training throughput (the training loops of epochs 2..E) and whole-epoch throughput (from
+the end of epoch 1 to the end of epoch E, validation included), per wall-clock and CPU second.
 """
 from __future__ import annotations
 
@@ -52,7 +52,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--size", type=int, default=4800)
     ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--keep-freed-memory", action="store_true",
+                    help="apply the engine's malloc tuning (engine.train.host_malloc) to the baseline too")
     args = ap.parse_args(argv)
+    if args.keep_freed_memory:
+        from engine.train.host_malloc import keep_freed_memory
+        keep_freed_memory()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     device = torch.device(args.device)
@@ -61,9 +66,9 @@ def main(argv=None) -> dict:
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     gen = torch.Generator().manual_seed(0)
     n, bs = len(y), args.batch_size
-    marks, train_seconds = [], []
+    starts, ends, marks = [], [], []
     for epoch in range(args.epochs):
-        t0 = time.perf_counter()
+        starts.append((time.perf_counter(), time.process_time()))
         model.train()
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.int64, device=device)
@@ -77,14 +82,13 @@ def main(argv=None) -> dict:
             loss_sum += loss.detach() * len(idx)
             correct += (out.argmax(1) == yb).sum()
         train_loss, train_acc = loss_sum.item() / n, correct.item() / n  # one sync per epoch
-        train_seconds.append(time.perf_counter() - t0)
+        ends.append((time.perf_counter(), time.process_time()))
         model.eval()
         with torch.inference_mode():
             val_correct = sum(int((model(vx[i:i + bs]).argmax(1) == vy[i:i + bs]).sum()) for i in range(0, len(vy), bs))
-        marks.append(time.perf_counter())
-    timed = args.epochs - 1  # epoch 1 is warm-up
-    result = {"train_images_per_s": timed * n / sum(train_seconds[1:]),
-              "epoch_images_per_s": timed * n / (marks[-1] - marks[0]), "epochs": args.epochs, "samples": n,
+        marks.append((time.perf_counter(), time.process_time()))
+    from benchmarks.bench_train import rates  # the same arithmetic as the engine's figures
+    result = {**rates(n, args.epochs, starts, ends, marks), "epochs": args.epochs, "samples": n,
               "train_loss": train_loss, "train_acc": train_acc, "val_acc": val_correct / len(vy)}
     print(json.dumps(result), flush=True)
     return result

@@ -44,6 +44,7 @@ from engine.train.checkpoint import load_checkpoint, save_checkpoint
 from engine.train.control import Control
 from engine.train.device import available_memory, resolve_device
 from engine.train.errors import CheckpointWriteError, NonFiniteError
+from engine.train.host_malloc import keep_freed_memory
 from engine.train.loop import Position, evaluate, train_one_epoch
 from engine.train.loss import final_softmax_warning, make_loss
 from engine.train.metrics import StepMetrics
@@ -121,6 +122,8 @@ class Trainer:
         preflight.check_graph(inference)
         input_id = self.project.input_node()
         self.device = resolve_device(cfg["device"])
+        if self.device.type == "cpu":
+            keep_freed_memory()  # steps reuse their buffers instead of page-faulting them in again
         if cfg.get("threads"):
             torch.set_num_threads(cfg["threads"])
         self.dataset = data_mod.open_dataset(self.project.dataset, input_shape=self.project.input_shape(),

@@ -362,3 +362,14 @@ def test_no_host_sync_per_step(monkeypatch):
         counts.append((t.position.step, len(reads)))
     (steps1, reads1), (steps2, reads2) = counts
     assert steps2 > steps1 and reads1 == reads2
+
+
+def test_cpu_training_keeps_freed_memory_for_reuse():
+    """glibc's malloc is tuned once per training process (see engine.train.host_malloc)."""
+    import ctypes.util
+    import sys
+
+    from engine.train.host_malloc import keep_freed_memory
+    if not sys.platform.startswith("linux") or not ctypes.util.find_library("c"):
+        pytest.skip("glibc only")
+    assert keep_freed_memory() and keep_freed_memory()
