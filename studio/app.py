@@ -152,33 +152,49 @@ class Studio(QObject):
             box.deleteLater()
             if answer == QMessageBox.StandardButton.Open:
                 self.recover(entries)
-            elif answer == QMessageBox.StandardButton.Discard:
+                return  # recovery_checked follows once the projects are open
+            if answer == QMessageBox.StandardButton.Discard:
                 for e in entries:
                     background.start(lambda task, f=e.file: recovery.RecoveryStore.remove(f),
                                      pool=recovery.io_pool())
         self.recovery_checked.emit(entries)
 
-    def recover(self, entries: list[recovery.RecoveryEntry]) -> list[MainWindow]:
-        windows = []
-        for entry in entries:
+    def recover(self, entries: list[recovery.RecoveryEntry]) -> background.Task:
+        """Read the recovery files (off the GUI thread), then open each project, unsaved."""
+        store = self.recovery
+
+        def read(task) -> list[tuple[recovery.RecoveryEntry, Any]]:
+            out = []
+            for entry in entries:
+                try:
+                    out.append((entry, store.load(entry)))
+                except LayerStudioError as e:
+                    out.append((entry, e))
+            return out
+        return background.start(read, on_done=lambda loaded: self._open_recovered(entries, loaded),
+                                on_error=lambda e: (log.error("recovery failed: %s", e),
+                                                    self.recovery_checked.emit(entries)))
+
+    def _open_recovered(self, entries: list[recovery.RecoveryEntry], loaded: list) -> None:
+        parent = self.windows[-1] if self.windows else None
+        for entry, project in loaded:
             try:
-                project = self.recovery.load(entry)
+                if isinstance(project, LayerStudioError):
+                    raise project
                 doc = Document(project, entry.original)
             except LayerStudioError as e:
-                show_error(self.windows[-1] if self.windows else None, "Cannot recover",
-                           f"{entry.name}: {e.message}", e)
+                show_error(parent, "Cannot recover", f"{entry.name}: {e.message}", e)
                 continue
             doc.undo_stack.resetClean()  # recovered work is unsaved work
             target = self._pristine_window()
             if target is not None:
+                target.pristine = False
                 target.set_document(doc)
-                window = target
             else:
-                window = self.new_window(doc)
-            windows.append(window)
-            # the new window autosaves again under its own name; the old file has done its job
+                self.new_window(doc)
+            # the window autosaves again under its own name; the old file has done its job
             background.start(lambda task, f=entry.file: recovery.RecoveryStore.remove(f), pool=recovery.io_pool())
-        return windows
+        self.recovery_checked.emit(entries)
 
     def _pristine_window(self) -> MainWindow | None:
         """The start-up window if the user has not touched it (so a recovery replaces it)."""

@@ -24,6 +24,7 @@ from engine.schema import DATASET_SETTINGS
 from studio.docks.settings_form import SettingsForm
 from widgets import background, units
 from widgets.editors import Editor
+from widgets.scrolling import vertical_scroll
 from widgets.image_grid import ImageGrid
 
 if TYPE_CHECKING:
@@ -304,11 +305,7 @@ class DatasetPanel(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.settings_form)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the dock
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(page)
+        scroll = vertical_scroll(page)
         data = QWidget()
         dv = QVBoxLayout(data)
         dv.setContentsMargins(8, 4, 8, 4)
@@ -351,11 +348,10 @@ class DatasetPanel(QWidget):
 
     @staticmethod
     def _scrolling(widget: QWidget, resizable: bool = False) -> QScrollArea:
+        if resizable:  # the content takes the width and scrolls down
+            return vertical_scroll(widget)
         area = QScrollArea()
         area.setWidget(widget)
-        area.setWidgetResizable(resizable)  # resizable: the content takes the width and scrolls down
-        if resizable:
-            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         area.setFrameShape(QFrame.Shape.NoFrame)
         return area
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QFrame, QLabel, QLineEdit, QScrollArea, QStackedWidget, QVBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QLabel, QLineEdit, QStackedWidget, QVBoxLayout,
                                QWidget)
 
 from engine.errors import LayerStudioError
 from studio.docks.fields import humanize, param_field, strip_name, to_json
+from widgets.scrolling import vertical_scroll
 from widgets.style import muted
 from widgets import units
 from widgets.editors import Field
@@ -67,10 +68,7 @@ class PropertiesPanel(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setContentsMargins(16, 16, 16, 16)
         muted(self.empty)
-        self.scroll = QScrollArea()
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the dock
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll = vertical_scroll()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.scroll)
         layout = QVBoxLayout(self)

@@ -12,12 +12,13 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.errors import LayerStudioError
 from engine.schema import TRAINING_SETTINGS
 from engine.schema.schedule import G as SCHEDULE_GROUP
 from studio.docks.settings_form import SettingsForm
+from widgets.scrolling import vertical_scroll
 from widgets.style import muted
 from widgets import background, units
 from widgets.form import Form
@@ -89,11 +90,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(devices)
         layout.addWidget(self.devices)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the dock
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(page)
+        scroll = vertical_scroll(page)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)

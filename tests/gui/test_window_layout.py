@@ -3,7 +3,6 @@ shortcuts and the status bar."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from test_window_fixtures import (FakeEngine, answer, home, no_torch, open_window, studio, window)  # noqa: F401
