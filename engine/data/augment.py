@@ -19,7 +19,7 @@ from engine.schema.dataset import DATASET_SETTINGS
 
 _SETTINGS = {s.key.split(".", 1)[1]: s for s in DATASET_SETTINGS if s.key.startswith("augment.")}
 KEYS = tuple(_SETTINGS)
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+_LUMA = np.array([0.2989, 0.587, 0.114], np.float32)  # torchvision's rgb_to_grayscale
 
 
 def augment_options(augment: Mapping[str, Any] | bool | None) -> dict[str, Any]:
@@ -71,17 +71,17 @@ def augment_image(img: np.ndarray, opts: Mapping[str, Any], rng: np.random.Gener
 
 
 def jitter(f: np.ndarray, brightness: float, contrast: float, saturation: float) -> np.ndarray:
-    """f float [H, W, C] in [0, 1]: scale the brightness, stretch about the mean grey, then
-    mix with the pixel's grey (colour images). Clipped to [0, 1]."""
+    """f float [H, W, C] in [0, 1]: torchvision's adjust_brightness, adjust_contrast (about the
+    mean grey) and adjust_saturation (towards the pixel's grey), each clamped to [0, 1]."""
     c = f.shape[-1]
-    f = f * brightness
+    f = np.clip(f * brightness, 0, 1)
     gray = (f @ _LUMA)[..., None] if c == 3 else f
     mean = gray.mean()
-    f = mean + (f - mean) * contrast
+    f = np.clip(mean + (f - mean) * contrast, 0, 1)
     if c == 3:
         gray = (f @ _LUMA)[..., None]
-        f = gray + (f - gray) * saturation
-    return np.clip(f, 0, 1)
+        f = np.clip(gray + (f - gray) * saturation, 0, 1)
+    return f
 
 
 def _rotate_zoom(img: np.ndarray, angle: float, zoom: float) -> np.ndarray:

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 import torch
 import torch.nn.functional as F
 
-_LUMA = (0.299, 0.587, 0.114)
+_LUMA = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale
+_FLAT_GATHER_MAX = 96 * 96  # up to this many pixels a single gather beats two
 
 
 def draw_params(gen: torch.Generator, n: int, opts: Mapping[str, Any]) -> dict[str, torch.Tensor]:
@@ -37,26 +38,30 @@ def draw_params(gen: torch.Generator, n: int, opts: Mapping[str, Any]) -> dict[s
 
 def flip_crop(xb: torch.Tensor, p: Mapping[str, torch.Tensor], pad: int, out_hw: tuple[int, int]) -> torch.Tensor:
     """xb uint8 [B, C, H + 2 pad, W + 2 pad] (already padded) -> [B, C, H, W], flipped and
-    cropped per sample. Two gathers with expanded (zero-copy) index tensors."""
+    cropped per sample by gathers with expanded (zero-copy over channels) index tensors."""
     h, w = out_hw
-    b, c = xb.shape[:2]
+    b, c, hp, wp = xb.shape
     dev = xb.device
+    j = torch.arange(w, device=dev)
     if pad:
         off = p["offset"]
         rows = off[:, :1] + torch.arange(h, device=dev)  # [B, H]
-        xb = xb.gather(2, rows[:, None, :, None].expand(b, c, h, xb.shape[3]))
-        cols = torch.arange(w, device=dev).expand(b, w)
-        cols_base = off[:, 1:]
+        cols = off[:, 1:] + j
     else:
-        cols = torch.arange(w, device=dev).expand(b, w)
-        cols_base = None
+        rows = torch.arange(h, device=dev).expand(b, h)
+        cols = j.expand(b, w)
     if "flip" in p:
-        cols = torch.where(p["flip"][:, None], (w - 1) - cols, cols)
-    if cols_base is not None:
-        cols = cols + cols_base
-    if pad or "flip" in p:
-        xb = xb.gather(3, cols[:, None, None, :].expand(b, c, h, w))
-    return xb
+        # flip first, then crop (torchvision's order): column j of the crop of the mirrored
+        # padded image is column (wp - 1 - x0) - j of the padded image
+        x0 = off[:, 1:] if pad else 0
+        cols = torch.where(p["flip"][:, None], (wp - 1 - x0) - j, cols)
+    if h * w <= _FLAT_GATHER_MAX:
+        # small images: one gather over the flattened plane (index: B × H × W int64)
+        flat = (rows[:, :, None] * wp + cols[:, None, :]).view(b, 1, h * w)
+        return xb.reshape(b, c, hp * wp).gather(2, flat.expand(b, c, h * w)).view(b, c, h, w)
+    if pad:
+        xb = xb.gather(2, rows[:, None, :, None].expand(b, c, h, wp))
+    return xb.gather(3, cols[:, None, None, :].expand(b, c, h, w))
 
 
 def rotate_zoom(x: torch.Tensor, angle: torch.Tensor, zoom: torch.Tensor) -> torch.Tensor:
@@ -72,20 +77,25 @@ def rotate_zoom(x: torch.Tensor, angle: torch.Tensor, zoom: torch.Tensor) -> tor
 
 
 def color_jitter(x: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
-    """x float [B, C, H, W] in [0, 1]; factors [B, 3] (brightness, contrast, saturation)."""
+    """x float [B, C, H, W] in [0, 1]; factors [B, 3]: brightness, contrast, saturation, each
+    as torchvision's adjust_* does it (blend with black, the mean grey, the pixel's grey;
+    clamp to [0, 1] after each), in that fixed order."""
     f = factors.to(x.dtype)[:, :, None, None, None]
-    x = x * f[:, 0]
-    if x.shape[1] == 3:
-        luma = torch.tensor(_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-        gray = (x * luma).sum(1, keepdim=True)
-    else:
-        gray = x
+    x = (x * f[:, 0]).clamp_(0, 1)
+    gray = _gray(x)
     mean = gray.mean((1, 2, 3), keepdim=True)
-    x = mean + (x - mean) * f[:, 1]
+    x = (mean + (x - mean) * f[:, 1]).clamp_(0, 1)
     if x.shape[1] == 3:
-        gray = (x * luma).sum(1, keepdim=True)
-        x = gray + (x - gray) * f[:, 2]
-    return x.clamp_(0, 1)
+        gray = _gray(x)
+        x = (gray + (x - gray) * f[:, 2]).clamp_(0, 1)
+    return x
+
+
+def _gray(x: torch.Tensor) -> torch.Tensor:
+    if x.shape[1] != 3:
+        return x
+    luma = torch.tensor(_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * luma).sum(1, keepdim=True)
 
 
 def to_float(xb: torch.Tensor, p: Mapping[str, torch.Tensor], scale: torch.Tensor,

@@ -177,11 +177,14 @@ class BatchSource:
         plan.batches = [self._batch_indices(order, b) for b in range(start_batch, self.batches_per_epoch)]
         loader = self._get_loader(plan)
         cuda = self.device.type == "cuda"
+        # the epoch's random values go to the device once (a copy per batch from pageable
+        # memory would wait for the GPU every step)
+        params = {k: v.to(self.device) for k, v in params.items()}
         for b, (xb, yb) in zip(range(start_batch, self.batches_per_epoch), loader):
             a, z = self._bounds(b)
-            xb = xb.to(self.device, non_blocking=cuda)
+            xb = xb.to(self.device, non_blocking=cuda)  # pinned by the loader: asynchronous
             yb = yb.to(self.device, non_blocking=cuda)
-            p = {k: v[a:z].to(self.device, non_blocking=cuda) for k, v in params.items()}
+            p = {k: v[a:z] for k, v in params.items()}
             if self.pad:
                 xb = torch.nn.functional.pad(xb, (self.pad,) * 4)
             yield self._finish(xb, p), yb

@@ -168,3 +168,36 @@ def test_dataset_settings_are_the_defaults(tmp_path):
     assert src.opts["hflip"] and not src.resident and src.num_workers == 0
     off = make_batch_source(ds, "train", batch_size=8, device="cpu", seed=0, train=True, augment=False)
     assert not off.opts["hflip"]
+
+
+def test_large_image_crop_path_matches_the_flat_gather(ds, monkeypatch):
+    import engine.data.batch_augment as ba
+    aug = {"hflip": True, "crop_padding": 3}
+    flat = batches(source(ds, augment=aug), 1)
+    monkeypatch.setattr(ba, "_FLAT_GATHER_MAX", 0)  # the two-gather path used for big images
+    assert same(flat, batches(source(ds, augment=aug), 1))
+
+
+def test_color_jitter_follows_torchvision():
+    from torchvision.transforms.v2 import functional as TF
+    rng = np.random.default_rng(2)
+    img = torch.from_numpy(rng.random((2, 3, 8, 8)).astype(np.float32))
+    factors = torch.tensor([[1.3, 0.7, 1.4], [0.6, 1.2, 0.5]])
+    got = color_jitter(img.clone(), factors)
+    for i, (b, c, s) in enumerate(factors.tolist()):
+        want = TF.adjust_saturation(TF.adjust_contrast(TF.adjust_brightness(img[i], b), c), s)
+        torch.testing.assert_close(got[i], want, atol=2e-6, rtol=0)
+
+
+def test_flip_and_crop_follow_torchvision():
+    from torchvision.transforms.v2 import functional as TF
+    from engine.data.batch_augment import flip_crop
+    x = torch.randint(0, 255, (2, 3, 10, 12), dtype=torch.uint8)
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+    p = {"flip": torch.tensor([True, False]), "offset": torch.tensor([[0, 3], [4, 1]])}
+    got = flip_crop(padded, p, 2, (10, 12))
+    for i in range(2):
+        want = TF.pad(TF.horizontal_flip(x[i]) if p["flip"][i] else x[i], [2])
+        dy, dx = p["offset"][i].tolist()
+        want = TF.crop(want, dy, dx, 10, 12)
+        assert torch.equal(got[i], want)
