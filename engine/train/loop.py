@@ -56,12 +56,11 @@ def train_one_epoch(step_fn: TrainStep, source, position: Position, metrics: Ste
 
 
 @torch.inference_mode()
-def evaluate(model: torch.nn.Module, criterion: torch.nn.Module, source, num_classes: int
+def evaluate(model: torch.nn.Module, criterion: torch.nn.Module, source, num_classes: int, device: torch.device
              ) -> tuple[float, float, np.ndarray]:
     """(mean loss, accuracy, confusion matrix [true, predicted]) over ``source``; one host sync."""
     was_training = model.training
     model.eval()
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     confusion = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=device)
     for x, y in source.epoch(0):

@@ -9,6 +9,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 import torch
 
+from engine.errors import PreflightError
+
 
 def _sgd(params: Iterable[torch.nn.Parameter], cfg: Mapping[str, Any]) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, lr=cfg["optimizer.lr"], momentum=cfg.get("optimizer.momentum", 0.0),
@@ -29,4 +31,7 @@ OPTIMIZERS: dict[str, Callable[[Iterable[torch.nn.Parameter], Mapping[str, Any]]
 def make_optimizer(model: torch.nn.Module, cfg: Mapping[str, Any]) -> torch.optim.Optimizer:
     """``cfg`` is the flat resolved training dict. Frozen parameters (trainable: false) are left out."""
     params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise PreflightError("the model has nothing to train: it has no parameters, or every layer with "
+                             "parameters is frozen (trainable: false)")
     return OPTIMIZERS[cfg["optimizer.type"]](params, cfg)

@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 import torch
 
-from engine import data as data_mod
 from engine.build import build_module
+from engine.data import open_dataset
 from engine.data.loader import make_batch_source
 from engine.errors import ConfigError, LayerStudioError, RunDirError
 from engine.graph.inference import Inference
@@ -126,9 +126,8 @@ class Trainer:
             keep_freed_memory()  # steps reuse their buffers instead of page-faulting them in again
         if cfg.get("threads"):
             torch.set_num_threads(cfg["threads"])
-        self.dataset = data_mod.open_dataset(self.project.dataset, input_shape=self.project.input_shape(),
-                                             base_dir=self.base_dir, data_root=self.data_root,
-                                             cache_dir=self.cache_dir)
+        self.dataset = open_dataset(self.project.dataset, input_shape=self.project.input_shape(),
+                                    base_dir=self.base_dir, data_root=self.data_root, cache_dir=self.cache_dir)
         ds = self.dataset
         self.classes = [str(c) for c in ds.classes]
         preflight.check_input(inference, input_id, ds.sample_shape, getattr(ds, "dtype", "float32"))
@@ -378,7 +377,7 @@ class Trainer:
 
     def _validate(self, number: int) -> None:
         self.callbacks.call("on_validation_start", self, number)
-        loss, acc, confusion = evaluate(self.model, self.criterion, self.val_source, len(self.classes))
+        loss, acc, confusion = evaluate(self.model, self.criterion, self.val_source, len(self.classes), self.device)
         event = ev.Validation(epoch=number, step=self.position.step, loss=loss, accuracy=acc, confusion=confusion,
                               classes=list(self.classes))
         self.last_validation = event

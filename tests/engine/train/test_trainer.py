@@ -373,3 +373,12 @@ def test_cpu_training_keeps_freed_memory_for_reuse():
     if not sys.platform.startswith("linux") or not ctypes.util.find_library("c"):
         pytest.skip("glibc only")
     assert keep_freed_memory() and keep_freed_memory()
+
+
+def test_a_model_with_nothing_to_train_is_refused(tmp_path):
+    p = make_project()
+    for n in ("conv1", "conv2", "fc1", "fc2", "fc3"):
+        p.graph.set_trainable(n, False)
+    with pytest.raises(PreflightError, match="nothing to train"):
+        Trainer(p, run_dir=tmp_path / "r").setup()
+    assert _no_run(tmp_path)
