@@ -111,6 +111,13 @@ def train(args: argparse.Namespace, *, sinks: Iterable[Callable] = (), err=None)
         except LayerStudioError as e:
             print(f"layerstudio train: {e}", file=err)
             return EXIT_INVALID
+        except Exception as e:  # not the user's input: a crash while setting up (one line, no traceback)
+            from engine.runs.failures import classify_exception
+            f = classify_exception(e)
+            print(f"layerstudio train: the run could not start: {f['message']}", file=err)
+            if f.get("advice"):
+                print(f"  {f['advice']}", file=err)
+            return EXIT_FAILED
         if control.stop_reason is not None:  # Ctrl-C during set-up: nothing to save yet
             print("layerstudio train: interrupted before training started", file=err)
             return EXIT_INTERRUPTED

@@ -89,3 +89,14 @@ def test_ctrl_c_checkpoints_and_exits_130_then_resumes(project_file, tmp_path, c
 
 def test_resume_refuses_a_different_batch_size(tmp_path):
     assert run("--resume", tmp_path, "--batch-size", 8) == 2
+
+
+def test_a_crash_while_setting_up_is_one_line_and_exit_3(project_file, capsys, monkeypatch):
+    from engine.train import trainer as trainer_mod
+
+    def broken(graph):
+        raise RuntimeError("the build broke")
+    monkeypatch.setattr(trainer_mod, "build_module", broken)
+    assert run(project_file()) == 3
+    err = capsys.readouterr().err
+    assert "the run could not start: RuntimeError: the build broke" in err and "Traceback" not in err
