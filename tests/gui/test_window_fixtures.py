@@ -57,10 +57,17 @@ def home(tmp_path, monkeypatch):
     return path
 
 
+_torch_before_test = False  # torch already loaded (by engine tests in the same process): no check here
+
+
 @pytest.fixture
 def studio(qapp, home, monkeypatch):
+    """A Studio; afterwards: no main window left, and (when the test process had no torch yet)
+    none imported by the UI. test_window_no_torch.py checks the latter in a fresh process."""
+    global _torch_before_test
     from studio.app import Studio
     from studio.main_window import MainWindow
+    _torch_before_test = "torch" in sys.modules
     s = Studio(engine_factory=FakeEngine)
     yield s
     # windows the test left open are closed without prompts
@@ -75,6 +82,7 @@ def studio(qapp, home, monkeypatch):
     assert not left, f"main windows leaked: {left}"
     assert not s.windows
     s.deleteLater()
+    assert no_torch(), "driving the UI imported torch"
 
 
 @pytest.fixture
@@ -117,7 +125,8 @@ def close_dialogs(window) -> None:
 
 
 def no_torch() -> bool:
-    return "torch" not in sys.modules
+    """The UI has not imported torch (vacuous when another test had loaded it already)."""
+    return _torch_before_test or "torch" not in sys.modules
 
 
 def wait_idle(qtbot, ms: int = 60) -> None:
