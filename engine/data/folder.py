@@ -2,6 +2,7 @@
 while decoding), compute the training statistics. Unreadable files are skipped and reported."""
 from __future__ import annotations
 
+import json
 import os
 import time
 import zlib
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.cache import cache_key, hash_files
+from engine.data.cache import cache_key, hash_files, load_array, read_meta
 from engine.data.config import DEFAULT_IMAGE, DataConfig
 from engine.data.decode import Unreadable, decode_file
 from engine.data.scan import Scan, scan_folder
@@ -20,6 +21,7 @@ from engine.data.store import Progress, finish, open_or_build, split_ranges
 from engine.errors import DatasetError
 
 MAX_SKIPPED_LISTED = 1000  # skipped files kept by name (all are counted)
+NOISY_MODES = ("fill", "half_crop")  # their padding noise is seeded by dataset.seed
 _PROGRESS_EVERY_S = 0.1
 
 
@@ -38,19 +40,38 @@ def open_folder(dc: DataConfig, cache_dir: Path, progress: Progress | None):
                                f"the training folder ({', '.join(train.classes[:10])})", key="dataset.val_source")
     c = dc.channels or DEFAULT_IMAGE[0]
     h, w = dc.size or DEFAULT_IMAGE[1:]
-    key = cache_key("folder", str(train.root), hash_files((f[0], f[2], f[3]) for f in train.files),
-                    str(val.root) if val else None,
-                    hash_files((f[0], f[2], f[3]) for f in val.files) if val else None,
-                    [c, h, w], v["resize_mode"], v["val_fraction"], v["test_fraction"], v["min_per_class"],
-                    v["max_per_class"], v["seed"])
+    # what the pixels depend on (files, size, resize mode; the seed only through fill noise) ...
+    decode_key = cache_key("folder", str(train.root), hash_files((f[0], f[2], f[3]) for f in train.files),
+                           str(val.root) if val else None,
+                           hash_files((f[0], f[2], f[3]) for f in val.files) if val else None,
+                           [c, h, w], v["resize_mode"], v["seed"] if v["resize_mode"] in NOISY_MODES else None)
+    # ... and what the split depends on: a new split re-uses decoded rows instead of decoding
+    key = cache_key(decode_key, v["val_fraction"], v["test_fraction"], v["min_per_class"], v["max_per_class"],
+                    v["seed"])
 
     def build(writer) -> dict:
-        return _build(writer, dc, train, val, (c, h, w), progress)
+        donor = _donor(cache_dir, decode_key)
+        meta = _build(writer, dc, train, val, (c, h, w), progress, donor)
+        return dict(meta, decode_key=decode_key)
 
     return open_or_build(cache_dir, "folder", key, build)
 
 
-def _build(writer, dc: DataConfig, train: Scan, val: Scan | None, shape, progress: Progress | None) -> dict:
+def _donor(cache_dir: Path, decode_key: str) -> tuple[np.ndarray, dict[str, int]] | None:
+    """An entry with the same decoded pixels (another split of the same files): its rows by file."""
+    for entry in sorted(Path(cache_dir).glob("folder-*")):
+        meta = read_meta(entry)
+        if meta and meta.get("decode_key") == decode_key:
+            try:
+                rows = json.loads((entry / "rows.json").read_text())
+                return load_array(entry, "x"), {name: i for i, name in enumerate(rows)}
+            except (OSError, ValueError):
+                continue
+    return None
+
+
+def _build(writer, dc: DataConfig, train: Scan, val: Scan | None, shape, progress: Progress | None,
+           donor) -> dict:
     v = dc.values
     y_all = np.array([f[1] for f in train.files], np.int64)
     warnings: list[str] = []
@@ -79,7 +100,7 @@ def _build(writer, dc: DataConfig, train: Scan, val: Scan | None, shape, progres
         if len(parts) > 1:
             plan.append(("test", [(train.root, train.files[keep[i]][0], int(y[i])) for i in parts[1]]))
     skipped = list(train.skipped) + ([(f"val:{p}", r) for p, r in val.skipped] if val else [])
-    x, labels, sizes, bad = _decode_all(writer, plan, shape, dc, progress)
+    x, labels, sizes, bad = _decode_all(writer, plan, shape, dc, progress, donor, val.root if val else None)
     skipped += bad
     counts = np.bincount(labels[:sizes[0][1]], minlength=len(kept))
     lost = [kept[k] for k in np.flatnonzero(counts == 0)]
@@ -103,20 +124,28 @@ def _need_two(kept: list[str], scan: Scan) -> None:
                            f"needs two or more class sub-folders", key="dataset.source")
 
 
-def _decode_all(writer, plan, shape, dc: DataConfig, progress: Progress | None):
-    """Decode every file of the plan into x.npy in split order; unreadable files are left out
-    (the rows of each split stay contiguous). Returns (x, y, [(split, rows)], skipped)."""
+def _decode_all(writer, plan, shape, dc: DataConfig, progress: Progress | None, donor, val_root):
+    """Decode every file of the plan into x.npy in split order (or copy its row from a donor
+    entry); unreadable files are left out, the rows of each split stay contiguous.
+    Returns (x, y, [(split, rows)], skipped) and writes rows.json (the file of each row)."""
     c, h, w = shape
     total = sum(len(items) for _, items in plan)
     x = writer.array("x", (total, c, h, w), np.uint8)
     y = np.empty(total, np.int64)
     mode, seed = dc["resize_mode"], dc["seed"]
+    donor_x, donor_rows = donor if donor else (None, {})
     skipped: list[tuple[str, str]] = []
+    names: list[str] = []
     sizes = []
     row, done, last = 0, 0, 0.0
 
+    def name(item) -> str:
+        return ("val:" if item[0] == val_root and val_root is not None else "") + item[1]
+
     def work(item):
         root, rel, _label = item
+        if name(item) in donor_rows:
+            return donor_x[donor_rows[name(item)]], None
         try:
             noise_seed = zlib.crc32(rel.encode("utf-8", "surrogateescape")) + (seed << 32)
             return decode_file(os.path.join(root, rel), c, (h, w), mode, noise_seed), None
@@ -125,21 +154,22 @@ def _decode_all(writer, plan, shape, dc: DataConfig, progress: Progress | None):
 
     threads = max(1, min(8, os.cpu_count() or 1))
     with ThreadPoolExecutor(threads) as pool:
-        for name, items in plan:
+        for split, items in plan:
             start = row
             for item, (arr, why) in zip(items, pool.map(work, items)):
                 done += 1
                 if arr is None:
-                    skipped.append((item[1], why))
+                    skipped.append((name(item), why))
                 else:
                     x[row] = arr
                     y[row] = item[2]
+                    names.append(name(item))
                     row += 1
                 now = time.monotonic()
                 if progress and now - last > _PROGRESS_EVERY_S:
                     last = now
                     progress(done, total, "Decoding images")
-            sizes.append((name, row - start))
+            sizes.append((split, row - start))
     if row < total:  # some files were skipped: keep only the rows written
         x.flush()
         compact = writer.array("x_compact", (row, c, h, w), np.uint8)
@@ -149,6 +179,7 @@ def _decode_all(writer, plan, shape, dc: DataConfig, progress: Progress | None):
         os.replace(writer.tmp / "x_compact.npy", writer.tmp / "x.npy")
         x = compact
     writer.save("y", y[:row])
+    (writer.tmp / "rows.json").write_text(json.dumps(names))
     if progress:
         progress(total, total, "Decoded")
     return x, y[:row], sizes, skipped

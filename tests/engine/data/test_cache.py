@@ -59,9 +59,12 @@ def test_options_make_their_own_entries(tmp_path, monkeypatch):
     a = open_tree(tmp_path)
     b = open_tree(tmp_path, resize_mode="crop")
     c = open_tree(tmp_path, image_size=4)
-    d = open_tree(tmp_path, seed=3)
-    assert len({a.path, b.path, c.path, d.path}) == 4 and len(calls) == 32
-    assert open_tree(tmp_path, resize_mode="crop").path == b.path and len(calls) == 32
+    d = open_tree(tmp_path, seed=3)  # another split of the same pixels: rows copied, not decoded
+    assert len({a.path, b.path, c.path, d.path}) == 4 and len(calls) == 24
+    open_tree(tmp_path, seed=3, resize_mode="fill")
+    open_tree(tmp_path, seed=4, resize_mode="fill")  # fill noise depends on the seed: decoded again
+    assert len(calls) == 40
+    assert open_tree(tmp_path, resize_mode="crop").path == b.path and len(calls) == 40
 
 
 def test_a_damaged_entry_is_rebuilt(tmp_path, monkeypatch):
@@ -93,3 +96,18 @@ def test_builtins_are_cached_too(monkeypatch):
     open_dataset({"source": "builtin:shapes", "size": 24})
     monkeypatch.setattr(shapes, "generate_shapes", lambda *a, **k: pytest.fail("generated twice"))
     open_dataset({"source": "builtin:shapes", "size": 24})
+
+
+def test_a_new_split_reuses_the_decoded_images(tmp_path, monkeypatch):
+    make_tree(tmp_path, {"a": 6, "b": 6})
+    (tmp_path / "a" / "broken.png").write_bytes(b"xx")
+    calls = count_decodes(monkeypatch)
+    first = open_tree(tmp_path)
+    assert len(calls) == 13
+    other = open_tree(tmp_path, val_fraction=0.5, test_fraction=0.1)
+    assert other.path != first.path and len(calls) == 14  # only the broken file is tried again
+    assert len(other) == 12 and dict(other.skipped) == dict(first.skipped)
+    pixels = lambda ds: sorted(r.tobytes() for s in ds.split_names for r in ds.arrays(s)[0])  # noqa: E731
+    assert pixels(first) == pixels(other)
+    open_tree(tmp_path, resize_mode="crop")  # different pixels: decoded again
+    assert len(calls) == 27
