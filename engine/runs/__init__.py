@@ -8,8 +8,8 @@ CLI use to follow a run, live or finished. See docs/run-directory.md.
 """
 from engine.runs.layout import RunDir, new_run_path, open_run
 from engine.runs.metrics import MetricsReader, MetricsWriter, read_metrics
-from engine.runs.reader import RunReader
-from engine.runs.status import STATES, effective_state, read_status
+from engine.runs.reader import RunReader, find_interrupted
+from engine.runs.status import STATES, effective_state, mark_ended, read_status
 
-__all__ = ["STATES", "MetricsReader", "MetricsWriter", "RunDir", "RunReader", "effective_state", "new_run_path",
-           "open_run", "read_metrics", "read_status"]
+__all__ = ["STATES", "MetricsReader", "MetricsWriter", "RunDir", "RunReader", "effective_state", "find_interrupted",
+           "mark_ended", "new_run_path", "open_run", "read_metrics", "read_status"]
