@@ -68,6 +68,14 @@ class Studio(QObject):
         self._set_engine("starting", "starting the engine service in the background")
         self.engine.start()
 
+    def restart_engine(self) -> None:
+        """Start the engine service again after it stopped (a crash, a kill)."""
+        if self.engine is None:
+            self.start_engine()
+        elif self.engine_state in ("failed", "stopped"):
+            self._set_engine("starting", "restarting the engine service")
+            self.engine.start()
+
     def _set_engine(self, state: str, message: str) -> None:
         self.engine_state, self.engine_message = state, message
         log.info("engine %s: %s", state, message)
@@ -200,7 +208,7 @@ class Studio(QObject):
         """The start-up window if the user has not touched it (so a recovery replaces it)."""
         for w in self.windows:
             doc = w.document
-            if not doc.is_modified and doc.undo_stack.count() == 0 and getattr(w, "pristine", False):
+            if not doc.is_modified and doc.undo_stack.count() == 0 and w.pristine:
                 return w
         return None
 

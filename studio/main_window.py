@@ -54,7 +54,6 @@ class MainWindow(QMainWindow):
                             | QMainWindow.DockOption.AllowNestedDocks)
         self.resize(*DEFAULT_SIZE)
         self._loading: background.Task | None = None
-        self._force_close = False
 
         self.pristine = False  # True for the start-up window until the user opens something
         self.canvas = GraphCanvas(document)
@@ -116,9 +115,7 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         docks.place_default(self, self.docks)
-        self.restoreState(self._default_state)
-        for spec in docks.DOCKS:
-            self.docks[spec.name].setVisible(spec.visible)
+        self.restoreState(self._default_state)  # the default sizes too
         self.studio.settings.clear_window_state()
 
     def _restore_layout(self) -> None:
@@ -163,6 +160,8 @@ class MainWindow(QMainWindow):
             "quit": a("quit", "&Quit", self.studio.quit, "Ctrl+Q", "Close every window and quit"),
             "reset_layout": a("reset_layout", "&Reset Layout", self.reset_layout, None,
                               "Put every panel back where it starts"),
+            "restart_engine": a("restart_engine", "Restart &Engine", self.studio.restart_engine, None,
+                                "Start the engine service again (devices, model checks, training)"),
             "show_log": a("show_log", "Show &Log Folder", self.show_log, None, "Open the folder of the app's log"),
             "about": a("about", "&About LayerStudio", self.about, None, "Version and log file"),
         }
@@ -216,6 +215,7 @@ class MainWindow(QMainWindow):
         self._add_canvas_group(graph, rest)
 
         help_ = bar.addMenu("&Help")
+        help_.addAction(A["restart_engine"])
         help_.addAction(A["show_log"])
         help_.addAction(A["about"])
 
@@ -337,6 +337,7 @@ class MainWindow(QMainWindow):
             gpus = sum(1 for d in devices if d.get("kind") != "cpu")
             text += f" · {gpus} GPU{'s' if gpus != 1 else ''}" if gpus else " · CPU"
         self.engine_label.setText(f"<span style='color:{colors.get(state, '#9e9e9e')}'>●</span> {text}")
+        self.actions_["restart_engine"].setEnabled(state in ("failed", "stopped"))
         self.engine_label.setToolTip(message or text)
 
     # -- graph helpers used by the docks -------------------------------------------------
@@ -421,6 +422,7 @@ class MainWindow(QMainWindow):
         return self._load(template, as_template=True)
 
     def _show_new(self, doc: Document) -> None:
+        self.pristine = False
         self.set_document(doc)
         self.canvas.fit()
 
@@ -526,7 +528,7 @@ class MainWindow(QMainWindow):
 
     # -- closing -----------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._force_close and not self.maybe_save():
+        if not self.maybe_save():
             event.ignore()
             return
         self.save_layout()

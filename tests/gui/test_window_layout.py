@@ -101,9 +101,13 @@ def test_status_bar_shows_totals_and_engine_state(studio, window, qtbot):
     # the training dock lists the devices once the engine has answered
     devices = window.panel("training").devices.text()
     assert "NVIDIA H100 80GB HBM3" in devices and "80.0 GiB" in devices
+    assert not window.actions_["restart_engine"].isEnabled()
     studio.engine.died.emit("the engine service was killed by SIGKILL")
     assert "stopped" in window.engine_label.text()
     assert "SIGKILL" in window.panel("training").devices.text()
+    studio.engine.started = False
+    window.actions_["restart_engine"].trigger()  # Help → Restart Engine
+    assert studio.engine.started and "starting" in window.engine_label.text()
     window.document.set_params("fc3", {"out_features": 10})
     qtbot.waitUntil(lambda: "62.0 K params" in window.totals_label.text())
 
