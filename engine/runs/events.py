@@ -135,3 +135,90 @@ class Finished(Event):
     best: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     seconds: float = 0.0
+
+
+# -- live probes (engine.train.callbacks: filters, feature_maps, layer_health, evaluation,
+# saliency). Sent every few seconds of training (``training.probes.period_s``) or after each
+# validation, and kept in the run's probes/ (engine.runs.probes reads them back). Arrays are
+# small and downscaled: the app draws them as they are.
+
+@dataclass
+class Filters(Event):
+    """One convolution's weights, one event per convolution per probe round."""
+    type: ClassVar[str] = "filters"
+    epoch: int
+    step: int
+    layer: str  # node id
+    weights: np.ndarray  # float32 [Cout, Cin, kh, kw] (Conv1d: [Cout, Cin, k]), at most 64 x 64 channels
+    truncated: bool  # True when channels were cut to 64
+    mean: float  # of all the layer's weights (not only the ones sent)
+    std: float
+    hist_counts: np.ndarray  # int64 [32]
+    hist_edges: np.ndarray  # float32 [33]
+
+
+@dataclass
+class FeatureMaps(Event):
+    """A layer's activations for one probe image."""
+    type: ClassVar[str] = "feature_maps"
+    epoch: int
+    step: int
+    layer: str  # node id
+    image_index: int  # into the probe set (ProbeImages)
+    image: np.ndarray  # uint8 [H, W, C]: the input as the user sees it (not normalized)
+    maps: np.ndarray  # float32 [C, h, w]: each side downscaled to <= 64, C capped at 64
+    shape: list[int]  # the layer's true output shape (without the batch)
+
+
+@dataclass
+class LayerHealth(Event):
+    """Per node: gradient and weight norms, update/weight ratio, dead ReLU units; NaN where a
+    value does not apply (no parameters, no gradient, not a ReLU-family node)."""
+    type: ClassVar[str] = "health"
+    epoch: int
+    step: int
+    nodes: list[str]
+    grad_norm: np.ndarray  # float32 [n]
+    weight_norm: np.ndarray  # float32 [n]
+    update_ratio: np.ndarray  # float32 [n]: ||Δw|| / ||w|| over the last optimizer step
+    dead_fraction: np.ndarray  # float32 [n]: fraction of units never positive over the probe batch
+    flags: dict[str, str] = field(default_factory=dict)  # node id -> "vanishing" | "exploding"
+
+
+@dataclass
+class Evaluation(Event):
+    """After each validation: the confusion matrix and galleries of confident predictions.
+    A gallery is {"images": uint8 [n, H, W, C], "true": int64 [n], "pred": int64 [n],
+    "prob": float32 [n]}, n <= 16, most confident first."""
+    type: ClassVar[str] = "evaluation"
+    epoch: int
+    step: int
+    classes: list[str]
+    confusion: np.ndarray  # int64 [K, K]: row = true class, column = predicted
+    per_class_accuracy: np.ndarray  # float32 [K] (NaN for a class without validation samples)
+    confident_correct: dict[str, np.ndarray]
+    confident_wrong: dict[str, np.ndarray]
+
+
+@dataclass
+class Saliency(Event):
+    """Saliency and Grad-CAM of the probe images (maps in [0, 1], each by its own maximum)."""
+    type: ClassVar[str] = "saliency"
+    epoch: int
+    step: int
+    saliency: np.ndarray  # float32 [N, h, w]
+    gradcam: np.ndarray | None  # float32 [N, h, w]; None when the network has no 2-D convolution
+    pred: np.ndarray  # int64 [N]
+    confidence: np.ndarray  # float32 [N]
+    label: np.ndarray  # int64 [N]
+    layer: str | None = None  # the Grad-CAM layer (node id)
+
+
+@dataclass
+class ProbeImages(Event):
+    """The probe set, once per run (before the first probe event)."""
+    type: ClassVar[str] = "probe_images"
+    images: np.ndarray  # uint8 [N, H, W, C]
+    labels: np.ndarray  # int64 [N]
+    classes: list[str]
+    indices: list[int] = field(default_factory=list)  # positions in the validation split

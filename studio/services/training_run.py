@@ -35,6 +35,11 @@ class TrainingRun(QObject):
     log = Signal(str)
     error = Signal(object)  # a classified failure dict (engine.runs.failures)
     finished = Signal(object)  # ev.Finished; always the last signal of a run
+    #: every event of the run as it arrives, after its own signal above if it has one (but
+    #: ``finished`` stays the last signal): also the probes' (ev.Filters, ev.FeatureMaps,
+    #: ev.LayerHealth, ev.Evaluation, ev.Saliency, ev.ProbeImages) and the Error/Finished
+    #: made up here for a worker that died
+    event = Signal(object)
 
     def __init__(self, engine: EngineService, *, project: dict | None = None, project_path: str | None = None,
                  run_dir: str | None = None, runs_parent: str | None = None, overrides: dict | None = None,
@@ -87,6 +92,12 @@ class TrainingRun(QObject):
 
     def resume(self) -> None:
         self._send({"cmd": "resume"})
+
+    def configure_probes(self, **config) -> None:
+        """Change the live probes of the running worker: any of the ``training.probes.*``
+        settings without the prefix (``feature_layer="conv2"``, ``feature_image=3``,
+        ``filter_layer=None``, ``period_s=1.0``…). A bad value comes back as a warning log."""
+        self._send({"cmd": "probe_config", "config": config})
 
     def stop(self) -> None:
         """Graceful: the worker checkpoints at the next step and finishes; killed after the grace period."""
@@ -144,6 +155,8 @@ class TrainingRun(QObject):
             except (ValueError, TypeError):
                 continue
             self._dispatch(event)
+            if not isinstance(event, ev.Finished):  # _finish sends that one, once
+                self.event.emit(event)
 
     def _dispatch(self, e: ev.Event) -> None:
         if isinstance(e, ev.Metrics):
@@ -203,6 +216,7 @@ class TrainingRun(QObject):
                 pass
         self.failure = failure
         self.error.emit(failure)
+        self.event.emit(ev.Error(failure))
         self._finish(ev.Finished(state=state, epoch=0, step=self.step, run_dir=self.run_dir,
                                  checkpoint=self.last_checkpoint, error=failure))
 
@@ -212,6 +226,7 @@ class TrainingRun(QObject):
         failure = failures.failure("exception", message)
         self.failure = failure
         self.error.emit(failure)
+        self.event.emit(ev.Error(failure))
         self._finish(ev.Finished(state="failed", epoch=0, step=0, error=failure))
 
     def _finish(self, e: ev.Finished) -> None:
@@ -224,6 +239,7 @@ class TrainingRun(QObject):
         if e.checkpoint:
             self.last_checkpoint = e.checkpoint
         self._set_state(e.state)
+        self.event.emit(e)
         self.finished.emit(e)
 
     def _set_state(self, state: str) -> None:
