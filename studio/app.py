@@ -24,6 +24,7 @@ from studio import app_log, recovery
 from studio.document import Document
 from studio.error_dialog import install_excepthook, show_error
 from studio.main_window import SAMPLE, MainWindow
+from studio.runs import RunManager
 from studio.settings import APP, AppSettings
 from widgets import background
 
@@ -49,6 +50,7 @@ class Studio(QObject):
         self._engine_factory = engine_factory
         self.engine: Any = None
         self._quitting = False
+        self.runs = RunManager(self)  # every run of the app; windows reach it as window.runs
 
     # -- engine service ----------------------------------------------------------------
     def start_engine(self) -> None:
@@ -126,6 +128,7 @@ class Studio(QObject):
 
     def shutdown(self) -> None:
         """Stop the engine service and finish pending file writes (the app's exit)."""
+        self.runs.close()
         if self.engine is not None:
             try:
                 self.engine.shutdown()

@@ -105,6 +105,11 @@ class MainWindow(QMainWindow):
         return self.docks[name].content()
 
     @property
+    def runs(self):
+        """The app's RunManager (studio.runs): every run, the queue, the current run."""
+        return self.studio.runs
+
+    @property
     def problems_panel(self):
         return self.panel("problems")
 

@@ -1,0 +1,279 @@
+"""``RunManager``: every run the app knows — started here, queued, or found on disk — and
+which one the live panels show (``current``). One per application (``Studio.runs``); every
+main window reaches it as ``window.runs``.
+
+Runs are found in ``runs/`` beside each open project (and the app's own runs folder for
+projects never saved), rescanned off the GUI thread every few seconds, so a run started by
+``layerstudio train`` in a terminal appears too. A queued run starts when its device is free.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from engine.runs import failures
+from studio.runs import queue as run_queue
+from studio.runs.handle import ENDED, RunHandle
+from studio.runs.places import reserve_run_dir, runs_parent
+from widgets import background
+
+if TYPE_CHECKING:
+    from studio.app import Studio
+
+log = logging.getLogger("studio.runs")
+RESCAN_MS = 4000
+
+
+class RunManager(QObject):
+    runs_changed = Signal()
+    current_changed = Signal(object)  # RunHandle | None
+    failure = Signal(object, object)  # RunHandle, failure dict: a run of this app failed
+    deleted = Signal(object)  # Path of a run directory removed from disk
+
+    def __init__(self, studio: "Studio") -> None:
+        super().__init__(studio)
+        self.studio = studio
+        self._runs: list[RunHandle] = []
+        self._current: RunHandle | None = None
+        self._folders: list[Path] = []
+        self._scan = background.Latest()
+        self._scan_timer = QTimer(self)
+        self._scan_timer.setInterval(RESCAN_MS)
+        self._scan_timer.timeout.connect(self.rescan)
+        self._closed = False
+
+    # -- the interface the panels use ----------------------------------------------------------
+    def current(self) -> RunHandle | None:
+        return self._current
+
+    def runs(self) -> list[RunHandle]:
+        return list(self._runs)
+
+    def set_current(self, handle: RunHandle | None) -> None:
+        if handle is self._current:
+            return
+        self._current = handle
+        if handle is not None and handle.run_dir is not None and not handle.is_live and handle.state != "queued":
+            handle.follow()  # its whole history, and live updates while it runs elsewhere
+        self.current_changed.emit(handle)
+
+    def find(self, path: str | Path) -> RunHandle | None:
+        target = _norm(path)
+        return next((h for h in self._runs if h.run_dir is not None and _norm(h.run_dir) == target), None)
+
+    def open_run_dir(self, path: str | Path) -> RunHandle:
+        """A run directory (finished or live): listed, made current, read and followed."""
+        from engine.runs.layout import open_run
+        run = open_run(path)  # RunDirError (a LayerStudioError) if it is not one
+        handle = self.find(run.path)
+        if handle is None:
+            handle = self._add(RunHandle(run_dir=run.path.resolve(), parent=self))
+        self.watch_folder(run.path.resolve().parent)
+        self.set_current(handle)
+        handle.follow()
+        return handle
+
+    # -- folders -------------------------------------------------------------------------------
+    def watch_folder(self, folder: str | Path) -> None:
+        """List the runs in ``folder`` (``runs/`` beside a project) and keep it rescanned."""
+        folder = _norm(folder)
+        if folder not in self._folders:
+            self._folders.append(folder)
+            self.rescan()
+        if not self._scan_timer.isActive() and not self._closed:
+            self._scan_timer.start()
+
+    def watch_project(self, project_path: str | Path | None) -> None:
+        self.watch_folder(runs_parent(project_path))
+
+    def rescan(self) -> None:
+        if self._scan.running or not self._folders or self._closed:
+            return
+        from studio.runs.scan import scan
+        folders = list(self._folders)
+        known = {_norm(h.run_dir) for h in self._runs if h.run_dir is not None and h.state != "queued"}
+        self._scan.start(lambda task: scan(folders, known), on_done=self._scanned,
+                         on_error=lambda e: log.warning("scanning runs failed: %s", e))
+
+    def _scanned(self, found: list) -> None:
+        added = False
+        for f in found:
+            handle = self.find(f.path)
+            if handle is None:
+                handle = RunHandle(run_dir=_norm(f.path), parent=self)
+                handle.created = f.mtime
+                self._add(handle, announce=False)
+                added = True
+            if handle.is_live or handle.state == "queued":
+                continue
+            if f.config:
+                handle.config = f.config
+                handle.classes = list(f.config.get("classes") or [])
+                handle.params = f.config.get("params")
+                handle.batches_per_epoch = int(f.config.get("batches_per_epoch") or 0)
+                handle.device = f.config.get("device")
+            if f.project:
+                handle.project = f.project
+            if f.flops is not None:
+                handle.flops = f.flops
+            following = handle.follower is not None and handle.follower.following
+            if not following:
+                handle.apply_status(f.status)
+                handle.set_disk_state(f.state)
+                if f.state == "running":  # written by another process: follow it
+                    handle.follow()
+            handle.changed.emit()
+        if added:
+            self.runs_changed.emit()
+
+    # -- starting runs -------------------------------------------------------------------------
+    def train(self, project: dict, project_path: str | Path | None = None, *, name: str | None = None,
+              overrides: dict | None = None, make_current: bool = True) -> RunHandle:
+        """Queue a new run of ``project`` (a project dict); it starts when its device is free."""
+        project = copy.deepcopy(project)
+        parent = runs_parent(project_path)
+        run_dir = reserve_run_dir(parent, name or project.get("name") or "run",
+                                  [h.run_dir for h in self._runs if h.run_dir is not None])
+        handle = RunHandle(run_dir=run_dir, project=project, parent=self)
+        handle.device = run_queue.device_key((overrides or {}).get("device")
+                                             or handle.training_setting("device", "auto"), self.studio.devices)
+        handle.set_queued({"project": project, "project_path": str(project_path) if project_path else None,
+                           "run_dir": str(run_dir), "overrides": dict(overrides or {})})
+        self._add(handle)
+        self.watch_folder(parent)
+        if make_current:
+            self.set_current(handle)
+        self._schedule()
+        return handle
+
+    def resume(self, handle: RunHandle, epochs: int | None = None) -> None:
+        """Continue a stopped, interrupted or failed run from its last checkpoint, or a finished
+        one for more epochs (``epochs`` is the new total)."""
+        if handle.is_active or handle.state == "queued" or handle.run_dir is None:
+            return
+        if handle.follower is not None:
+            handle.follower.stop()
+        handle.device = run_queue.device_key(handle.training_setting("device", "auto"), self.studio.devices)
+        handle.set_queued({"resume": str(handle.run_dir), "epochs": epochs})
+        self.set_current(handle)
+        self._schedule()
+
+    def start_from(self, source: RunHandle, project: dict, project_path: str | Path | None = None,
+                   **kw: Any) -> RunHandle:
+        """A new run of ``project`` whose weights start from ``source``'s best (or last) checkpoint."""
+        project = copy.deepcopy(project)
+        project.setdefault("training", {})["init_from"] = {"run": str(source.run_dir)}
+        return self.train(project, project_path, **kw)
+
+    def sweep(self, project: dict, project_path: str | Path | None, lrs: Iterable[float],
+              batch_sizes: Iterable[int]) -> list[RunHandle]:
+        """One queued run per (learning rate, batch size): the grid of DIGITS' sweep."""
+        from studio.runs.sweep import sweep_projects
+        made = [self.train(p, project_path, name=name, make_current=False)
+                for name, p in sweep_projects(project, lrs, batch_sizes)]
+        if made:
+            self.set_current(made[0])
+        return made
+
+    def cancel(self, handle: RunHandle) -> None:
+        """Take a queued run off the queue (a new one is forgotten; a resume goes back to its state)."""
+        if handle.state != "queued":
+            return
+        was_resume = bool(handle.request and handle.request.get("resume"))
+        handle.request = None
+        if was_resume:
+            handle._set_state(handle.status.get("state") or "stopped")
+        else:
+            self._remove(handle)
+
+    # -- the queue -----------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        busy = {h.device or "cpu" for h in self._runs if h.is_live}
+        queued = [(h, h.device or "cpu") for h in self._runs if h.state == "queued"]
+        queued.sort(key=lambda pair: pair[0].created)
+        for handle in run_queue.next_to_start(queued, busy):
+            self._start(handle)
+
+    def _start(self, handle: RunHandle) -> None:
+        engine = self.studio.engine
+        if engine is None or not hasattr(engine, "host"):
+            self._failed_to_start(handle, "the engine service is not running",
+                                  "Use Help → Restart Engine, then start the run again.")
+            return
+        from studio.services.training_run import TrainingRun
+        request = dict(handle.request or {})
+        training = TrainingRun(engine, **request)
+        handle.attach(training)
+        handle.failed.connect(lambda f, h=handle: self.failure.emit(h, f))
+        training.finished.connect(lambda _e, h=handle: self._ended(h))
+        training.start()
+
+    def _failed_to_start(self, handle: RunHandle, message: str, advice: str = "") -> None:
+        f = failures.failure("exception", message, advice=advice)
+        handle.request = None
+        handle.failure = f
+        handle._set_state("failed")
+        self.failure.emit(handle, f)
+        QTimer.singleShot(0, self._schedule)
+
+    def _ended(self, handle: RunHandle) -> None:
+        training = handle.training
+        if training is not None and handle.state not in ENDED:
+            handle._set_state(training.state)
+        QTimer.singleShot(0, self._schedule)  # the device is free: the next queued run
+
+    # -- deleting ------------------------------------------------------------------------------
+    def delete(self, handle: RunHandle) -> background.Task | None:
+        """Forget a run and remove its folder (off the GUI thread). Never a live or queued run."""
+        if handle.is_live or handle.is_active or handle.state == "queued":
+            return None
+        path = handle.run_dir
+        self._remove(handle)
+        if path is None or not path.exists():
+            return None
+
+        def remove(task) -> Path:
+            shutil.rmtree(path)
+            return path
+        return background.start(remove, on_done=self.deleted.emit,
+                                on_error=lambda e: log.warning("could not delete %s: %s", path, e))
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _add(self, handle: RunHandle, announce: bool = True) -> RunHandle:
+        self._runs.append(handle)
+        if announce:
+            self.runs_changed.emit()
+        return handle
+
+    def _remove(self, handle: RunHandle) -> None:
+        if handle in self._runs:
+            self._runs.remove(handle)
+            handle.close()
+            if handle is self._current:
+                self.set_current(None)
+            self.runs_changed.emit()
+            handle.deleteLater()
+
+    def live(self) -> list[RunHandle]:
+        return [h for h in self._runs if h.is_live]
+
+    def close(self) -> None:
+        """The app is quitting: stop polling (workers are ended by the engine's shutdown)."""
+        self._closed = True
+        self._scan_timer.stop()
+        self._scan.cancel()
+        for h in self._runs:
+            h.close()
+
+
+def _norm(path: str | Path) -> Path:
+    p = Path(path).expanduser()
+    try:
+        return p.resolve()
+    except OSError:
+        return p.absolute()
