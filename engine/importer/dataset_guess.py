@@ -12,8 +12,9 @@ KNOWN = [
     ((1, 28, 28), 10, "torchvision:MNIST"),
     ((3, 32, 32), 10, "torchvision:CIFAR10"),
     ((3, 32, 32), 100, "torchvision:CIFAR100"),
-    (None, 1000, "torchvision:ImageNet"),
 ]
+# ImageNet-sized models (1000 classes) get the folder fallback: torchvision cannot download
+# ImageNet, so a folder of the user's own images (one sub-folder per class) is the way in.
 FALLBACK = "folder:data/train"
 
 
