@@ -28,6 +28,24 @@ from engine.service.channel import Channel
 from engine.train.control import Control
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED = 0, 1, 3
+NICE = 5  # below the app: the window stays smooth while a run uses every core it is given
+
+
+def be_polite() -> None:
+    """Lower priority, and by default one core fewer than the machine has (``training.threads``
+    overrides it): the GUI process keeps a core for itself."""
+    import os
+
+    import torch
+    try:
+        os.nice(NICE)
+    except OSError:
+        pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, cores - 1))
 
 
 def make_trainer(request: dict[str, Any], callbacks: list, control: Control):
@@ -54,6 +72,7 @@ def run_request(request: dict[str, Any], channel: Channel, control: Control) -> 
     def send(event: ev.Event) -> None:
         channel.try_send({"event": event.to_dict()})  # a gone app is noticed by the command reader
 
+    be_polite()
     try:
         trainer = make_trainer(request, [EventStream(send)], control)
         trainer.setup()
