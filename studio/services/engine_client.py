@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import signal
+import subprocess
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -41,6 +42,7 @@ class EngineService(QObject):
         self.host = HostClient(self, server=server)
         self.host.exited.connect(self._exited)
         self.host.forked.connect(self._forked)
+        self.host.lost.connect(self._host_lost)
         self.devices: list[dict] = []
         self.is_ready = False
         self._ids = itertools.count(1)
@@ -50,6 +52,7 @@ class EngineService(QObject):
         self._req: int | None = None  # fork request of the service process
         self.pid: int | None = None
         self._dying = False  # the service closed: waiting for its exit status
+        self._reported = False  # its death was reported (once per start)
         self._shut = False
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -59,6 +62,7 @@ class EngineService(QObject):
             return
         self._shut = False
         self._dying = False
+        self._reported = False
         self.is_ready = False
         self.pid = None
         try:
@@ -137,7 +141,7 @@ class EngineService(QObject):
 
     def _on_closed(self) -> None:
         self._watcher = None
-        if self._shut:
+        if self._shut or self._reported:
             return
         for rid in sorted(self._pending):
             self._fail(rid, "the engine service stopped")
@@ -150,15 +154,34 @@ class EngineService(QObject):
         else:  # its exit status arrives through the fork server, usually within milliseconds
             QTimer.singleShot(EXIT_WAIT_MS, lambda: self._report_death(None))
 
+    def _host_lost(self) -> None:
+        """The fork server itself ended. Before it was ready that is the engine failing to start
+        (a broken installation): say so with its exit status. Once ready, the service process
+        lives on by itself and only its own end matters."""
+        if self._shut or self.is_ready:
+            return
+        if self._reported:
+            return
+        proc = self.host.server.proc
+        code = None
+        if proc is not None:
+            try:
+                code = proc.wait(0.2)  # it closed its socket because it is exiting: a moment at most
+            except subprocess.TimeoutExpired:
+                pass
+        self._dying = True
+        self._report_death(code, "the engine could not start: its process {}")
+
     def _exited(self, pid: int, code: int) -> None:
         if pid == self.pid and self._dying:
             self._report_death(code)
 
-    def _report_death(self, code: int | None) -> None:
+    def _report_death(self, code: int | None, template: str = "the engine service {}") -> None:
         if not self._dying or self._shut:
             return
         self._dying = False
-        self.died.emit(f"the engine service {describe_exit(code)}")
+        self._reported = True
+        self.died.emit(template.format(describe_exit(code)))
 
     # -- for callers that hold state about the engine -----------------------------------------
     @property

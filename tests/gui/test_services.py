@@ -207,3 +207,20 @@ def test_shutdown_during_a_run_checkpoints_it_and_leaves_no_process(qtbot, tmp_p
     assert status["state"] == "interrupted" and status["checkpoint"]
     run.deleteLater()
     svc.deleteLater()
+
+
+def test_an_engine_that_cannot_start_is_reported_once(qtbot, no_leaks):
+    from engine.service.host import ForkServer
+    from studio.services import EngineService
+    svc = EngineService(server=ForkServer(python="/bin/false"))  # a broken installation
+    died = []
+    svc.died.connect(died.append)
+    with qtbot.waitSignal(svc.died, timeout=10_000):
+        svc.start()
+    assert "could not start" in died[0] and "exited with code 1" in died[0]
+    with qtbot.assertNotEmitted(svc.died, wait=1_500):  # once, even when its socket closes later
+        with qtbot.waitSignal(svc.failed, timeout=5_000) as f:
+            svc.request("ping", {})
+    assert "not running" in f.args[1]["message"] and len(died) == 1
+    svc.shutdown()
+    svc.deleteLater()
