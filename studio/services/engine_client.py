@@ -68,7 +68,9 @@ class EngineService(QObject):
         try:
             self._req, channel = self.host.fork("service")
         except ForkServerError as e:
-            QTimer.singleShot(0, lambda: self.died.emit(f"the engine could not start: {e}"))
+            message = f"the engine could not start: {e}"  # `e` is unbound once the except block ends
+            self._reported = True
+            QTimer.singleShot(0, lambda: self.died.emit(message))
             return
         self._watcher = ChannelWatcher(channel, self)
         self._watcher.messages.connect(self._on_messages)

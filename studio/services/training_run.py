@@ -80,7 +80,8 @@ class TrainingRun(QObject):
         try:
             self._req, channel = self.engine.host.fork("worker")
         except ForkServerError as e:
-            QTimer.singleShot(0, lambda: self._fail_to_start(f"the engine could not start a worker: {e}"))
+            message = f"the engine could not start a worker: {e}"  # `e` is unbound after the except block
+            QTimer.singleShot(0, lambda: self._fail_to_start(message))
             return
         self._watcher = ChannelWatcher(channel, self)
         self._watcher.messages.connect(self._on_messages)
