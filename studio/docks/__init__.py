@@ -60,6 +60,9 @@ DOCKS: list[DockSpec] = [
              shortcut="Ctrl+5", tooltip="Per-layer shapes, parameters, FLOPs and a roofline chart"),
     DockSpec("problems", "Problems", Area.BottomDockWidgetArea, _lazy("problems", "ProblemsPanel"),
              tab_with="summary", shortcut="Ctrl+6", tooltip="Every problem of the graph and the settings"),
+    DockSpec("saliency", "Saliency", Area.BottomDockWidgetArea, _lazy("saliency", "SaliencyPanel"),
+             tab_with="summary", tooltip="Live saliency and Grad-CAM of the probe images, with a time-lapse",
+             deferred=True),
 ]
 
 

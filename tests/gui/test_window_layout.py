@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from test_window_fixtures import (FakeEngine, answer, home, no_torch, open_window, studio, window)  # noqa: F401
 
-DOCK_NAMES = {"palette", "properties", "dataset", "training", "summary", "problems"}
+DOCK_NAMES = {"palette", "properties", "dataset", "training", "summary", "problems", "saliency"}
 
 
 def view_action(window, title: str):
