@@ -89,8 +89,10 @@ class BatchSource:
         return self._streamed_batches(order, params, start_batch)
 
     def close(self) -> None:
-        """Stop the loader's worker processes (they also stop with this object)."""
-        self._loader = None
+        """Stop the loader's worker processes (they also stop when this object is collected)."""
+        loader, self._loader = self._loader, None
+        if loader is not None and getattr(loader, "_iterator", None) is not None:
+            loader._iterator._shutdown_workers()
 
     # -- the plan of one epoch ------------------------------------------------------------
     def _plan(self, epoch: int) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
@@ -173,16 +175,19 @@ class BatchSource:
 
     # -- streamed -------------------------------------------------------------------------
     def _streamed_batches(self, order, params, start_batch):
-        plan = _Plan()
-        plan.batches = [self._batch_indices(order, b) for b in range(start_batch, self.batches_per_epoch)]
-        loader = self._get_loader(plan)
+        batches = [self._batch_indices(order, b) for b in range(start_batch, self.batches_per_epoch)]
         cuda = self.device.type == "cuda"
+        if self.num_workers == 0:
+            rows = _Rows(self._x_host, self._y_host)
+            loader = (_pinned(rows[i]) if cuda else rows[i] for i in batches)
+        else:
+            loader = self._worker_loader(batches)
         # the epoch's random values go to the device once (a copy per batch from pageable
         # memory would wait for the GPU every step)
         params = {k: v.to(self.device) for k, v in params.items()}
         for b, (xb, yb) in zip(range(start_batch, self.batches_per_epoch), loader):
             a, z = self._bounds(b)
-            xb = xb.to(self.device, non_blocking=cuda)  # pinned by the loader: asynchronous
+            xb = xb.to(self.device, non_blocking=cuda)  # pinned: asynchronous
             yb = yb.to(self.device, non_blocking=cuda)
             p = {k: v[a:z] for k, v in params.items()}
             if self.pad:
@@ -195,20 +200,34 @@ class BatchSource:
             return slice(a, z)
         return order[a:z].numpy()
 
-    def _get_loader(self, plan: "_Plan"):
-        from torch.utils.data import DataLoader
-        rows = _Rows(self._x_host, self._y_host)
-        if self.num_workers == 0:
-            return (rows[i] for i in plan.batches)
-        cuda = self.device.type == "cuda"
-        # a new loader per epoch: the plan is pickled to the workers with it
-        self._loader = DataLoader(rows, batch_size=None, sampler=plan.batches, num_workers=self.num_workers,
-                                  pin_memory=cuda, prefetch_factor=4)
+    def _worker_loader(self, batches: list):
+        """One DataLoader with persistent workers; each epoch hands its batch list to the
+        sampler (iterated in this process), so workers start once, not every epoch."""
+        if self._loader is None:
+            from torch.utils.data import DataLoader
+            self._sampler = _BatchList()
+            self._loader = DataLoader(_Rows(self._x_host, self._y_host), batch_size=None, sampler=self._sampler,
+                                      num_workers=self.num_workers, pin_memory=self.device.type == "cuda",
+                                      persistent_workers=True, prefetch_factor=4)
+        self._sampler.batches = batches
         return iter(self._loader)
 
 
-class _Plan:
-    batches: list
+class _BatchList(torch.utils.data.Sampler):
+    """The row indices of each batch of the current epoch."""
+
+    def __init__(self):
+        self.batches: list = []
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+def _pinned(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    return batch[0].pin_memory(), batch[1].pin_memory()
 
 
 class _Rows(torch.utils.data.Dataset):

@@ -45,9 +45,13 @@ def test_resident_and_streamed_give_the_same_batches(ds, augment):
 
 
 def test_worker_processes_read_the_same_batches(ds):
+    import multiprocessing
     r = source(ds, augment={"hflip": True}, resident=True)
     w = source(ds, augment={"hflip": True}, resident=False, num_workers=2)
     assert same(batches(r, 1), batches(w, 1))
+    assert same(batches(r, 2, start=3), batches(w, 2, start=3))  # the same workers, the next epoch
+    w.close()
+    assert multiprocessing.active_children() == []
 
 
 @pytest.mark.parametrize("resident", [True, False])

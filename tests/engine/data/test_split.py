@@ -50,3 +50,21 @@ def test_splits_of_open_dataset_do_not_overlap_and_cover_everything():
     xs = [ds.arrays(s)[0].reshape(ds.split_size(s), -1) for s in ds.split_names]
     rows = {r.tobytes() for x in xs for r in x}
     assert len(rows) == 120
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=st.lists(st.integers(1, 40), min_size=1, max_size=6), val=st.floats(0, 0.9),
+       test=st.floats(0, 0.5), seed=st.integers(0, 2**31 - 1))
+def test_split_is_a_stratified_partition(counts, val, test, seed):
+    y = np.repeat(np.arange(len(counts)), counts)
+    parts = stratified_split(y, [val, test], seed)
+    allidx = np.sort(np.concatenate(parts))
+    assert np.array_equal(allidx, np.arange(len(y)))  # a partition
+    for k, n in enumerate(counts):
+        got = [int((y[p] == k).sum()) for p in parts]
+        assert got[0] >= 1  # every class trains
+        for i, f in enumerate((val, test), 1):
+            assert abs(got[i] - n * f) <= 1 or got[0] == 1  # proportional, or capped to keep one
