@@ -22,18 +22,10 @@ from engine.build.modules import make_module, returns_tuple
 from engine.build.ops import GRAPH_OPS
 from engine.errors import BuildError
 from engine.graph.inference import Inference
+from engine.graph.inplace import inplace_allowed
 from engine.graph.model import Graph
 from engine.graph.naming import RESERVED, safe_names
 
-# Producers whose output may be overwritten by an in-place successor: their backward does
-# not read their own output. (ReLU, Sigmoid, Tanh, Softmax, ELU... save their result; views
-# share storage with their input; an Input is the caller's tensor.)
-_INPLACE_SAFE_PRODUCERS = frozenset({
-    "Conv1d", "Conv2d", "ConvTranspose2d", "Linear", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
-    "GroupNorm", "Add", "Multiply", "Concat", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample",
-    "Embedding", "Dropout", "Dropout2d",
-})
 
 
 # GraphModule restores the attributes named here on deepcopy (it rebuilds the module).
@@ -73,7 +65,7 @@ def build_module(graph: Graph) -> fx.GraphModule:
             values[n] = GRAPH_OPS[spec.type](g, name, node.params, args)
             continue
         params = dict(node.params)
-        if params.get("inplace") and not _inplace_ok(graph, n):
+        if params.get("inplace") and not inplace_allowed(graph, n):
             params["inplace"] = False  # same values, without corrupting a tensor used elsewhere
         try:
             module = make_module(spec, params, [infos[s].out for s in srcs])
@@ -107,16 +99,3 @@ def _check(inference: Inference) -> None:
         first = errors[0]
         more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         raise BuildError(f"the graph cannot be built: {first.message}{more}", node=first.node, key=first.key)
-
-
-def _inplace_ok(graph: Graph, n: str) -> bool:
-    """May node ``n`` overwrite its input? Only if no one else reads that tensor or its storage."""
-    (src,) = graph.input_nodes(n)
-    while True:
-        if len(graph.outputs(src)) != 1:
-            return False
-        kind = graph.nodes[src].type
-        if kind in ("Identity", "Flatten", "Transpose", "Permute"):  # views of their input
-            (src,) = graph.input_nodes(src)
-            continue
-        return kind in _INPLACE_SAFE_PRODUCERS

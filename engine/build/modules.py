@@ -1,24 +1,12 @@
 """One catalog entry + its input metadata → the real ``torch.nn`` module."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import torch
 
 from engine.catalog import LayerSpec, TensorMeta
-
-# Constructor arguments taken from the input's shape (without the batch dimension).
-_INFERRED = {
-    "in_channels": lambda shape: shape[0],
-    "num_features": lambda shape: shape[0],
-    "num_channels": lambda shape: shape[0],
-    "in_features": lambda shape: shape[-1],
-    "input_size": lambda shape: shape[-1],
-    "normalized_shape": lambda shape: shape[-1],
-}
-
-# Arguments a graph editor does not offer: recurrent layers always read [N, L, features].
-_FIXED: dict[str, dict[str, Any]] = {"LSTM": {"batch_first": True}, "GRU": {"batch_first": True}}
+from engine.catalog.constructor import TUPLE_OUTPUT, constructor_args
 
 
 def module_class(spec: LayerSpec) -> type[torch.nn.Module]:
@@ -33,13 +21,9 @@ def make_module(spec: LayerSpec, params: Mapping[str, Any], inputs: Sequence[Ten
     ``params`` are the full, normalized params (``spec.validate_params``); the shape rule is
     expected to have accepted ``inputs``.
     """
-    kwargs = dict(params)
-    for name in spec.inferred:
-        kwargs[name] = _INFERRED[name](inputs[0].shape)
-    kwargs.update(_FIXED.get(spec.type, {}))
-    return module_class(spec)(**kwargs)
+    return module_class(spec)(**constructor_args(spec, dict(params), list(inputs)))
 
 
 def returns_tuple(spec: LayerSpec) -> bool:
     """LSTM/GRU return (output, state); the node's tensor is the sequence output."""
-    return spec.type in _FIXED
+    return spec.type in TUPLE_OUTPUT

@@ -1,6 +1,6 @@
 """Export a project: readable PyTorch code (``python_code``), ONNX, TorchScript and torch.export.
 
-``layer_args`` and ``text`` are pure Python; the other modules import torch (``python_code``
+``text`` is pure Python; the other modules import torch (``python_code``
 reads torch's constructor defaults) and run in child processes (the CLI, the engine service).
 Import the submodule you need.
 """

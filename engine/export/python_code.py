@@ -21,7 +21,8 @@ from typing import Any
 
 from engine.catalog import LayerSpec, TensorMeta
 from engine.errors import ExportError
-from engine.export.layer_args import TUPLE_OUTPUT, constructor_args
+from engine.catalog.constructor import TUPLE_OUTPUT, constructor_args
+from engine.graph.inplace import inplace_allowed
 from engine.export.text import class_name, comment_text
 from engine.export.torch_classes import REQUIRED, signature, torch_class
 from engine.graph.inference import Inference
@@ -124,7 +125,7 @@ class _Writer:
                 continue
             ins = [self.inference.info(s).out for s in self.graph.input_nodes(n)]
             params = dict(node.params)
-            if params.get("inplace") and not _inplace_ok(self.graph, n):
+            if params.get("inplace") and not inplace_allowed(self.graph, n):
                 params["inplace"] = False  # as engine.build does: the input is read elsewhere
             call = f"nn.{spec.torch_class.rsplit('.', 1)[1]}({_arguments(spec, params, ins, n)})"
             line = f"{INDENT * 2}self.{self.names[n]} = {call}"
@@ -273,9 +274,3 @@ def _graph_op(type_: str, params: dict[str, Any], args: list[str], node: str) ->
 
 def _shape(shape) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]" if shape is not None else "?"
-
-
-def _inplace_ok(graph: Graph, n: str) -> bool:
-    # engine.build decides when an in-place layer may overwrite its input; the file must agree
-    from engine.build.builder import _inplace_ok as build_rule
-    return build_rule(graph, n)

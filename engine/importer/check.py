@@ -15,7 +15,7 @@ from torch import fx, nn
 
 from engine.catalog import TensorMeta
 from engine.errors import ImportModelError
-from engine.export.layer_args import inferred_args
+from engine.catalog.constructor import inferred_args
 from engine.graph.inference import Inference
 from engine.importer.fx_to_graph import Imported
 from engine.importer.modules import module_name

@@ -21,7 +21,7 @@ from torch import fx
 from engine.errors import ImportModelError
 from engine.graph import Graph
 from engine.graph.model import MAX_ID_LEN
-from engine.export.layer_args import TUPLE_OUTPUT
+from engine.catalog.constructor import TUPLE_OUTPUT
 from engine.importer.functions import Mapped, call_name, map_call
 from engine.importer.modules import Unmapped, map_module, module_name
 

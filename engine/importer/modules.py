@@ -14,7 +14,7 @@ from torch import nn
 
 from engine.catalog import CATALOG, LayerSpec
 from engine.errors import ParamError
-from engine.export.layer_args import FIXED, INFERRED
+from engine.catalog.constructor import FIXED, INFERRED
 from engine.export.torch_classes import REQUIRED, signature, torch_class
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from engine.catalog import LayerSpec, TensorMeta
-from engine.errors import ExportError
+from engine.errors import ShapeError
 
 #: inferred constructor argument → how it is read from the input's metadata (batch excluded)
 INFERRED: dict[str, Callable[[TensorMeta], Any]] = {
@@ -38,11 +38,11 @@ def inferred_args(spec: LayerSpec, inputs: list[TensorMeta], node: str | None = 
     for name in spec.inferred:
         rule = INFERRED.get(name)
         if rule is None:
-            raise ExportError(f"{node or spec.type}: do not know how to infer {spec.type}'s {name}",
-                              node=node, key=name)
+            raise ShapeError(f"{node or spec.type}: do not know how to infer {spec.type}'s {name}",
+                             node=node, key=name)
         if len(inputs) != 1 or not inputs[0].shape:
-            raise ExportError(f"{node or spec.type}: {name} cannot be inferred without one input shape",
-                              node=node, key=name)
+            raise ShapeError(f"{node or spec.type}: {name} cannot be inferred without one input shape",
+                             node=node, key=name)
         out[name] = rule(inputs[0])
     return out
 
