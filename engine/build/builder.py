@@ -26,8 +26,6 @@ from engine.graph.inplace import inplace_allowed
 from engine.graph.model import Graph
 from engine.graph.naming import RESERVED, safe_names
 
-
-
 # GraphModule restores the attributes named here on deepcopy (it rebuilds the module).
 _PRESERVED = getattr(fx.graph_module, "_USER_PRESERVED_ATTRIBUTES_KEY", "_user_preserved_attributes")
 
