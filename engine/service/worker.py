@@ -2,6 +2,8 @@
 
     app → worker   {"cmd": "start", "request": {...}}   then any of
                    {"cmd": "pause"} {"cmd": "resume"} {"cmd": "stop"}
+                   {"cmd": "probe_config", "config": {"feature_layer": "conv2", ...}}  (training.probes.*
+                   keys without the prefix; a refused value comes back as a warning log event)
     worker → app   {"event": <engine.runs.events event as a dict>}  … ending with "finished"
 
 The start request: ``project`` (the project as a dict) with ``project_path``, ``run_dir``
@@ -26,6 +28,7 @@ from engine.runs import events as ev
 from engine.runs import failures
 from engine.service.channel import Channel
 from engine.train.control import Control
+from engine.train.probe_config import ProbeConfig
 
 EXIT_OK, EXIT_INVALID, EXIT_FAILED = 0, 1, 3
 NICE = 5  # below the app: the window stays smooth while a run uses every core it is given
@@ -66,7 +69,8 @@ def make_trainer(request: dict[str, Any], callbacks: list, control: Control):
                    callbacks=callbacks, control=control)
 
 
-def run_request(request: dict[str, Any], channel: Channel, control: Control) -> int:
+def run_request(request: dict[str, Any], channel: Channel, control: Control,
+                probes: ProbeConfig | None = None) -> int:
     from engine.train.callbacks import EventStream
 
     def send(event: ev.Event) -> None:
@@ -75,6 +79,8 @@ def run_request(request: dict[str, Any], channel: Channel, control: Control) -> 
     be_polite()
     try:
         trainer = make_trainer(request, [EventStream(send)], control)
+        if probes is not None:
+            trainer.probe_config = probes  # the changes the app sends while the run trains
         trainer.setup()
     except Exception as e:  # bad input: say what, and leave no half-made run behind
         failure = failures.invalid(e) if isinstance(e, LayerStudioError) else failures.classify_exception(e)
@@ -89,6 +95,7 @@ def main(fd: int) -> int:
     channel = Channel.from_fd(fd)
     control = Control()
     starts: queue.Queue = queue.Queue()
+    probes = ProbeConfig()  # filled by probe_config commands, applied by the probes between steps
 
     def read_commands() -> None:
         while True:
@@ -109,6 +116,8 @@ def main(fd: int) -> int:
                 control.resume()
             elif cmd == "stop":
                 control.stop("stopped")
+            elif cmd == "probe_config":
+                probes.request(msg.get("config") or {})
 
     # a signal handler takes no locks: it only sets the flag the loop reads every step
     signal.signal(signal.SIGTERM, lambda signum, frame: control.stop("interrupted", wake=False))
@@ -122,4 +131,4 @@ def main(fd: int) -> int:
                 return EXIT_OK
     if request is None:
         return EXIT_OK
-    return run_request(request, channel, control)
+    return run_request(request, channel, control, probes)

@@ -56,9 +56,11 @@ def train_one_epoch(step_fn: TrainStep, source, position: Position, metrics: Ste
 
 
 @torch.inference_mode()
-def evaluate(model: torch.nn.Module, criterion: torch.nn.Module, source, num_classes: int, device: torch.device
+def evaluate(model: torch.nn.Module, criterion: torch.nn.Module, source, num_classes: int, device: torch.device,
+             batch_hooks: Sequence[Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]] = ()
              ) -> tuple[float, float, np.ndarray]:
-    """(mean loss, accuracy, confusion matrix [true, predicted]) over ``source``; one host sync."""
+    """(mean loss, accuracy, confusion matrix [true, predicted]) over ``source``; one host sync.
+    ``batch_hooks(x, y, logits)`` see every batch (the evaluation probe's galleries)."""
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
@@ -67,6 +69,8 @@ def evaluate(model: torch.nn.Module, criterion: torch.nn.Module, source, num_cla
         logits = model(x)
         loss_sum += criterion(logits, y).double() * y.shape[0]
         confusion += torch.bincount(y * num_classes + logits.argmax(1), minlength=num_classes * num_classes)
+        for hook in batch_hooks:
+            hook(x, y, logits)
     model.train(was_training)
     cm = confusion.view(num_classes, num_classes).cpu().numpy()
     n = int(cm.sum())

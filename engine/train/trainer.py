@@ -49,6 +49,8 @@ from engine.train.loop import Position, evaluate, train_one_epoch
 from engine.train.loss import final_softmax_warning, make_loss
 from engine.train.metrics import StepMetrics
 from engine.train.optim import make_optimizer
+from engine.train.probe_callbacks import probe_callbacks
+from engine.train.probe_config import ProbeConfig
 from engine.train.rng import capture_rng, restore_rng, seed_everything
 from engine.train.schedule import is_per_step, make_scheduler
 from engine.train.step import TrainStep
@@ -78,6 +80,8 @@ class Trainer:
         self.run = RunDir(run_dir) if run_dir else None
         self.resume_from = Path(resume_from) if resume_from else None
         self.control = control or Control()
+        # live changes of training.probes.* (the worker's probe_config command)
+        self.probe_config = ProbeConfig()
         # under torchrun every process trains; only rank 0 writes the run directory
         self.rank = int(os.environ.get("RANK", "0"))
         self.callbacks = CallbackList(callbacks)
@@ -176,6 +180,7 @@ class Trainer:
         if cfg["early_stopping.patience"] > 0:
             standard.append(EarlyStopping(cfg["monitor"], cfg["early_stopping.patience"],
                                           cfg["early_stopping.min_delta"]))
+        standard += probe_callbacks(self, self.probe_config)  # rank 0 only
         self.callbacks = CallbackList(standard + self.callbacks.callbacks)
 
     def _prepare_run_dir(self) -> None:
@@ -377,7 +382,9 @@ class Trainer:
 
     def _validate(self, number: int) -> None:
         self.callbacks.call("on_validation_start", self, number)
-        loss, acc, confusion = evaluate(self.model, self.criterion, self.val_source, len(self.classes), self.device)
+        hooks = [functools.partial(fn, self) for fn in self.callbacks.bound("on_validation_batch")]
+        loss, acc, confusion = evaluate(self.model, self.criterion, self.val_source, len(self.classes), self.device,
+                                        batch_hooks=hooks)
         event = ev.Validation(epoch=number, step=self.position.step, loss=loss, accuracy=acc, confusion=confusion,
                               classes=list(self.classes))
         self.last_validation = event

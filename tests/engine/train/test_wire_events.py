@@ -45,6 +45,18 @@ def test_every_event_type_round_trips():
                ev.Validation(1, 3, 0.4, 0.8, np.eye(2, dtype=np.int64), ["a", "b"]),
                ev.CheckpointSaved("p", 1, 3, True), ev.Log("warning", "w"), ev.Error({"kind": "oom"}),
                ev.Finished("finished", 2, 6)]
+    # the live probes' events (their contents are tested in tests/engine/probes)
+    gallery = {"images": np.zeros((1, 2, 2, 3), np.uint8), "true": np.zeros(1, np.int64),
+               "pred": np.zeros(1, np.int64), "prob": np.ones(1, np.float32)}
+    samples += [ev.Filters(1, 3, "conv1", np.ones((2, 3, 3, 3), np.float32), False, 0.0, 1.0,
+                           np.zeros(32, np.int64), np.arange(33, dtype=np.float32)),
+                ev.FeatureMaps(1, 3, "conv1", 0, np.zeros((4, 4, 3), np.uint8), np.ones((2, 4, 4), np.float32),
+                               [2, 4, 4]),
+                ev.LayerHealth(1, 3, ["a"], *(np.ones(1, np.float32) for _ in range(4)), {"a": "vanishing"}),
+                ev.Evaluation(1, 3, ["a", "b"], np.eye(2, dtype=np.int64), np.ones(2, np.float32), gallery, gallery),
+                ev.Saliency(1, 3, np.ones((1, 4, 4), np.float32), None, np.zeros(1, np.int64),
+                            np.ones(1, np.float32), np.zeros(1, np.int64)),
+                ev.ProbeImages(np.zeros((1, 4, 4, 3), np.uint8), np.zeros(1, np.int64), ["a"])]
     assert {type(s) for s in samples} | {ev.Metrics} == set(ev.EVENT_TYPES.values())
     for s in samples:
         back = ev.event_from_dict(FrameBuffer().feed(encode(s.to_dict()))[0])
