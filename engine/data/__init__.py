@@ -26,7 +26,8 @@ def open_dataset(cfg: Mapping, *, input_shape: tuple[int, ...] | None = None, ba
                  progress: Progress | None = None) -> Dataset:
     """Open the project's ``dataset`` section: generate, scan/decode or read it once into the
     cache, then memory-map it. ``input_shape`` (the graph Input's) gives the default image
-    size and channels. ``progress(done, total, message)`` is called from this thread.
+    size and channels. ``progress(done, total, message)`` is called from this thread (total 0:
+    not known yet); an exception raised by it cancels the work, and nothing is left in the cache.
 
     Raises ConfigError (an invalid setting) or DatasetError (data that cannot be used); both
     carry the key of the setting that fixes it.

@@ -41,10 +41,8 @@ def cache_key(*parts: Any) -> str:
 
 def hash_files(entries: Iterable[tuple[str, int, int]]) -> str:
     """Hash (relative path, size, mtime_ns) triples without building one big string."""
-    h = hashlib.blake2b(digest_size=12)
-    for rel, size, mtime in entries:
-        h.update(f"{rel}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+    text = "\n".join(f"{rel}\0{size}\0{mtime}" for rel, size, mtime in entries)
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
 
 
 def entry_path(cache_dir: Path, kind: str, key: str) -> Path:

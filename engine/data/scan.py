@@ -79,22 +79,29 @@ def _walk(folder: Path, rel: str, k: int, scan: Scan, visited: set, depth: int) 
     except OSError as e:
         scan.skipped.append((rel, f"cannot read the folder ({e.strerror or e})"))
         return
-    for e in entries:
-        if e.name.startswith("."):
+    files, skipped = scan.files, scan.skipped
+    prefix = rel + "/"
+    for e in entries:  # the hot loop of a cached open: keep it lean
+        name = e.name
+        if name[0] == ".":
             continue
-        path = f"{rel}/{e.name}"
-        if _is_dir(e):
-            _walk(Path(e.path), path, k, scan, visited, depth + 1)
+        try:
+            is_dir = e.is_dir()  # follows links; no system call for plain folders and files
+        except OSError:
+            is_dir = False
+        if is_dir:
+            _walk(Path(e.path), prefix + name, k, scan, visited, depth + 1)
             continue
-        if os.path.splitext(e.name)[1].lower() not in IMAGE_EXTENSIONS:
-            scan.skipped.append((path, "not an image file (by its extension)"))
+        dot = name.rfind(".")
+        if dot < 0 or name[dot:].lower() not in IMAGE_EXTENSIONS:
+            skipped.append((prefix + name, "not an image file (by its extension)"))
             continue
         try:
             st = e.stat()  # follows links
         except OSError:
-            scan.skipped.append((path, "unreadable (a broken link?)"))
+            skipped.append((prefix + name, "unreadable (a broken link?)"))
             continue
-        scan.files.append((path, k, st.st_size, st.st_mtime_ns))
+        files.append((prefix + name, k, st.st_size, st.st_mtime_ns))
 
 
 def _is_dir(e: os.DirEntry) -> bool:
