@@ -23,6 +23,7 @@ from studio.canvas import GraphCanvas
 from studio.document import Document
 from studio.error_dialog import ErrorDialog, show_error
 from studio.recovery import Autosaver
+from studio.runs.actions import RunActions, dropped_run_dir
 from widgets import background, units
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_menus()
+        self.run_actions = RunActions(self)  # Run menu and toolbar: Train, Pause, Stop, Open Run…
         self._build_status_bar()
         self.autosaver = Autosaver(studio.recovery, studio.settings.autosave_seconds, self)
         self.autosaver.set_document(document)
@@ -554,12 +556,17 @@ class MainWindow(QMainWindow):
         return next((p for p in paths if p.suffix.lower() == ".json"), None)
 
     def dragEnterEvent(self, event) -> None:
-        if self._dropped_project(event) is not None:
+        if self._dropped_project(event) is not None or dropped_run_dir(event) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event) -> None:
+        run = dropped_run_dir(event)
+        if run is not None:  # a run folder: its curves and probes, followed while it runs
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.run_actions.open_run_dir(run))
+            return
         path = self._dropped_project(event)
         if path is not None:
             event.acceptProposedAction()

@@ -56,20 +56,60 @@ class Columns:
         self.n = len(idx)
 
 
+EPOCH_MEANS = ("loss", "accuracy", "lr", "images_per_s", "gpu_mem")
+
+
 class RunHistory:
-    """Train rows (one per optimizer step) and validation rows of one run."""
+    """Train rows (one per optimizer step) and validation rows of one run, and per-epoch sums
+    of the training rows kept up to date as rows arrive (the per-epoch curves cost nothing)."""
 
     def __init__(self) -> None:
         self.train = Columns(TRAIN)
         self.val = Columns(VAL)
         self.version = 0
+        self.resets = 0  # rows were removed (a resume, a re-read): listeners start over
+        self._sums = {k: np.zeros(0) for k in EPOCH_MEANS}
+        self._counts = {k: np.zeros(0, np.int64) for k in EPOCH_MEANS}
+        self._rows = np.zeros(0, np.int64)
+        self._last = np.zeros(0, np.int64)  # last step of each epoch
 
     def add_train(self, *, step, epoch, loss, accuracy, lr, time, images_per_s, gpu_mem) -> None:
         step = np.asarray(step)
+        start = len(self.train)
         self.train.extend({"step": step, "epoch": epoch, "loss": _floats(loss), "accuracy": _floats(accuracy),
                            "lr": _floats(lr), "time": _floats(time), "images_per_s": _floats(images_per_s),
                            "gpu_mem": _floats(gpu_mem)}, len(step))
+        self._aggregate(start)
         self.version += 1
+
+    def _aggregate(self, start: int) -> None:
+        epochs = self.train.col("epoch")[start:]
+        if not len(epochs):
+            return
+        top = int(epochs.max()) + 1
+        if top > len(self._rows):
+            def grow(a):
+                out = np.zeros(top, dtype=a.dtype)
+                out[:len(a)] = a
+                return out
+            self._rows, self._last = grow(self._rows), grow(self._last)
+            self._sums = {k: grow(a) for k, a in self._sums.items()}
+            self._counts = {k: grow(a) for k, a in self._counts.items()}
+        e = np.clip(epochs, 0, None)
+        self._rows += np.bincount(e, minlength=len(self._rows))
+        np.maximum.at(self._last, e, self.train.col("step")[start:])
+        for k in EPOCH_MEANS:
+            v = self.train.col(k)[start:]
+            ok = np.isfinite(v)
+            self._sums[k] += np.bincount(e[ok], weights=v[ok], minlength=len(self._rows))
+            self._counts[k] += np.bincount(e[ok], minlength=len(self._rows))
+
+    def _reaggregate(self) -> None:
+        self._rows, self._last = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        self._sums = {k: np.zeros(0) for k in EPOCH_MEANS}
+        self._counts = {k: np.zeros(0, np.int64) for k in EPOCH_MEANS}
+        self._aggregate(0)
+        self.resets += 1
 
     def add_val(self, *, step, epoch, loss, accuracy) -> None:
         step = np.atleast_1d(np.asarray(step))
@@ -79,13 +119,18 @@ class RunHistory:
 
     def drop_after(self, step: int) -> None:
         """A resumed run starts again after ``step``: rows past it were dropped from the file too."""
+        if len(self.train) and self.train.col("step")[-1] <= step and (
+                not len(self.val) or self.val.col("step")[-1] <= step):
+            return  # nothing after it
         self.train.truncate(self.train.col("step") <= step)
         self.val.truncate(self.val.col("step") <= step)
+        self._reaggregate()
         self.version += 1
 
     def clear(self) -> None:
         self.train.truncate(0)
         self.val.truncate(0)
+        self._reaggregate()
         self.version += 1
 
     # -- summaries ----------------------------------------------------------------------------
@@ -98,19 +143,14 @@ class RunHistory:
         return float(np.nanmax(acc)) if len(acc) and np.isfinite(acc).any() else None
 
     def per_epoch(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(epoch, step at its last row, mean of ``name`` over the epoch's training steps)."""
-        epochs, values, steps = self.train.col("epoch"), self.train.col(name), self.train.col("step")
-        if not len(epochs):
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        # rows are in step order, epochs ascending: the boundaries are where the epoch changes
-        starts = np.flatnonzero(np.r_[True, epochs[1:] != epochs[:-1]])
-        ends = np.r_[starts[1:], len(epochs)]
-        finite = np.isfinite(values)
-        sums = np.add.reduceat(np.where(finite, values, 0.0), starts)
-        counts = np.add.reduceat(finite.astype(np.int64), starts)
+        """(epoch, last step of it, mean of ``name`` over the epoch's training steps)."""
+        if name not in self._sums:
+            raise KeyError(name)
+        epochs = np.flatnonzero(self._rows)
+        counts = self._counts[name][epochs]
         with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-        return epochs[starts].copy(), steps[ends - 1].copy(), means
+            means = np.where(counts > 0, self._sums[name][epochs] / np.maximum(counts, 1), np.nan)
+        return epochs.astype(np.int64), self._last[epochs].copy(), means
 
 
 def _floats(v):

@@ -34,18 +34,24 @@ class RunManager(QObject):
     current_changed = Signal(object)  # RunHandle | None
     failure = Signal(object, object)  # RunHandle, failure dict: a run of this app failed
     deleted = Signal(object)  # Path of a run directory removed from disk
+    compare_changed = Signal()  # the runs overlaid in the curves besides the current one
+    scanned = Signal()  # a scan of the runs folders came back
 
     def __init__(self, studio: "Studio") -> None:
         super().__init__(studio)
         self.studio = studio
         self._runs: list[RunHandle] = []
         self._current: RunHandle | None = None
+        self._compared: list[RunHandle] = []
         self._folders: list[Path] = []
         self._scan = background.Latest()
         self._scan_timer = QTimer(self)
         self._scan_timer.setInterval(RESCAN_MS)
         self._scan_timer.timeout.connect(self.rescan)
         self._closed = False
+        self.offer_resume = True  # ask about interrupted runs found on disk (once per run)
+        self._offered: set[Path] = set()
+        self.failure.connect(self._notify)
 
     # -- the interface the panels use ----------------------------------------------------------
     def current(self) -> RunHandle | None:
@@ -61,6 +67,28 @@ class RunManager(QObject):
         if handle is not None and handle.run_dir is not None and not handle.is_live and handle.state != "queued":
             handle.follow()  # its whole history, and live updates while it runs elsewhere
         self.current_changed.emit(handle)
+
+    def compared(self) -> list[RunHandle]:
+        """Runs the user ticked to overlay in the curves (the current one is always shown)."""
+        return list(self._compared)
+
+    def set_compared(self, handle: RunHandle, on: bool) -> None:
+        if on and handle not in self._compared:
+            self._compared.append(handle)
+            if handle.run_dir is not None and not handle.is_live and handle.state != "queued":
+                handle.follow()
+        elif not on and handle in self._compared:
+            self._compared.remove(handle)
+        else:
+            return
+        self.compare_changed.emit()
+
+    def shown(self) -> list[RunHandle]:
+        """The runs the curves draw: the compared ones and the current one."""
+        out = list(self._compared)
+        if self._current is not None and self._current not in out:
+            out.append(self._current)
+        return out
 
     def find(self, path: str | Path) -> RunHandle | None:
         target = _norm(path)
@@ -130,6 +158,33 @@ class RunManager(QObject):
             handle.changed.emit()
         if added:
             self.runs_changed.emit()
+        self.scanned.emit()
+        self._offer_resume([self.find(f.path) for f in found if f.state == "interrupted"])
+
+    def _offer_resume(self, handles: list) -> None:
+        fresh = [h for h in handles if h is not None and h.training is None and h.state == "interrupted"
+                 and h.run_dir not in self._offered]
+        if not fresh or not self.offer_resume:
+            return
+        self._offered.update(h.run_dir for h in fresh)
+        from studio.runs.resume_offer import ask_to_resume
+        if ask_to_resume(self._window(), fresh):
+            for h in fresh:
+                if h.state == "interrupted":  # still: nothing resumed it while the question was up
+                    self.resume(h)
+
+    def _window(self):
+        from PySide6.QtWidgets import QApplication
+        active = QApplication.activeWindow()
+        windows = getattr(self.studio, "windows", [])
+        return active if active in windows else (windows[-1] if windows else None)
+
+    def _notify(self, handle: RunHandle, failure: dict) -> None:
+        from studio.runs.notify import show_failure
+        window = self._window()
+        if window is not None:
+            window.statusBar().showMessage(f"{handle.name} failed: {failure.get('message', '')}", 10000)
+        show_failure(window, handle, failure)
 
     # -- starting runs -------------------------------------------------------------------------
     def train(self, project: dict, project_path: str | Path | None = None, *, name: str | None = None,
@@ -140,6 +195,7 @@ class RunManager(QObject):
         run_dir = reserve_run_dir(parent, name or project.get("name") or "run",
                                   [h.run_dir for h in self._runs if h.run_dir is not None])
         handle = RunHandle(run_dir=run_dir, project=project, parent=self)
+        self._measure(handle)
         handle.device = run_queue.device_key((overrides or {}).get("device")
                                              or handle.training_setting("device", "auto"), self.studio.devices)
         handle.set_queued({"project": project, "project_path": str(project_path) if project_path else None,
@@ -150,6 +206,17 @@ class RunManager(QObject):
             self.set_current(handle)
         self._schedule()
         return handle
+
+    def _measure(self, handle: RunHandle) -> None:
+        """The model's FLOPs per sample, for the table and the Pareto chart (off the GUI thread)."""
+        from studio.runs.follower import project_flops
+        project = handle.project
+
+        def done(flops) -> None:
+            if flops is not None and handle in self._runs:
+                handle.flops = flops
+                handle.changed.emit()
+        background.start(lambda task: project_flops(project), on_done=done)
 
     def resume(self, handle: RunHandle, epochs: int | None = None) -> None:
         """Continue a stopped, interrupted or failed run from its last checkpoint, or a finished
@@ -256,6 +323,8 @@ class RunManager(QObject):
             handle.close()
             if handle is self._current:
                 self.set_current(None)
+            if handle in self._compared:
+                self.set_compared(handle, False)
             self.runs_changed.emit()
             handle.deleteLater()
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from test_window_fixtures import (FakeEngine, answer, home, no_torch, open_window, studio, window)  # noqa: F401
 
 DOCK_NAMES = {"palette", "properties", "dataset", "training", "summary", "problems", "saliency"}
+DOCK_NAMES |= {"runs", "curves", "pareto"}  # the run docks (studio/runs)
 
 
 def view_action(window, title: str):
