@@ -28,19 +28,21 @@ EXPLODING_GRAD = 1e3       # absolute gradient norm
 EXPLODING_RATIO = 1.0      # one step changed the weights by more than their own size
 
 
-def flag_nodes(nodes: list[str], grad: np.ndarray, ratio: np.ndarray, has_params: np.ndarray) -> dict[str, str]:
-    """{node: "vanishing" | "exploding"}: vanishing when the gradient is orders of magnitude
-    below the last layer's (or below an absolute floor), exploding when the gradient norm is
-    huge or not finite, or one step moved the weights by more than their norm."""
+def flag_nodes(nodes: list[str], grad: np.ndarray, ratio: np.ndarray, has_grad: np.ndarray) -> dict[str, str]:
+    """{node: "vanishing" | "exploding"} among the nodes with a gradient: vanishing when the
+    gradient norm is orders of magnitude below the last such layer's (or below an absolute
+    floor), exploding when it is huge or not finite, or when one step moved the weights by more
+    than their own norm."""
     flags: dict[str, str] = {}
-    with_grad = [i for i in range(len(nodes)) if has_params[i] and not np.isnan(grad[i])]
-    last = grad[with_grad[-1]] if with_grad else math.nan
+    with_grad = [i for i in range(len(nodes)) if has_grad[i]]
+    last = float(grad[with_grad[-1]]) if with_grad else math.nan
+    if not last <= EXPLODING_GRAD:  # an exploding last layer is no yardstick for the others
+        last = math.nan
     for i in with_grad:
         g, r = float(grad[i]), float(ratio[i])
-        if not math.isfinite(g) or g > EXPLODING_GRAD or (math.isfinite(r) and r > EXPLODING_RATIO) \
-                or r == math.inf:
+        if not math.isfinite(g) or g > EXPLODING_GRAD or r > EXPLODING_RATIO:  # NaN > x is False
             flags[nodes[i]] = "exploding"
-        elif g < VANISHING_FLOOR or (math.isfinite(last) and last > 0 and g < VANISHING_RELATIVE * last):
+        elif g < VANISHING_FLOOR or (math.isfinite(last) and g < VANISHING_RELATIVE * last):
             flags[nodes[i]] = "vanishing"
     return flags
 
@@ -153,7 +155,7 @@ class LayerHealthProbe(Callback):
         epoch, step = self.ctx.position(trainer)
         return ev.LayerHealth(epoch=epoch, step=step, nodes=list(self.nodes), grad_norm=grad_n,
                               weight_norm=weight_n, update_ratio=ratio, dead_fraction=dead_fraction,
-                              flags=flag_nodes(self.nodes, grad_n, ratio, self.has_params))
+                              flags=flag_nodes(self.nodes, grad_n, ratio, owned_grad))
 
     def _dead(self, trainer) -> torch.Tensor:
         ps = self.ctx.probe_set(trainer)
