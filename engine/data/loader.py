@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from typing import Any, Iterator, Mapping
+from typing import Iterator, Mapping
 
 import numpy as np
 import torch

@@ -1,7 +1,6 @@
 """folder:PATH — formats, recursion, DIGITS resize modes, splits, and every bad input."""
 import io
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
