@@ -208,7 +208,10 @@ class Trainer:
                 "train_samples": self.train_source.num_samples,
                 "val_samples": self.val_source.num_samples if self.val_source else 0,
                 "batches_per_epoch": self.batches_per_epoch, "params": self.num_params(),
-                "torch": str(torch.__version__), "written": time.time()}
+                "torch": str(torch.__version__), "written": time.time(),
+                # what classify/attributions need to preprocess an image like training did
+                "normalization": {"mean": [float(v) for v in self.dataset.mean],
+                                  "std": [float(v) for v in self.dataset.std]}}
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
