@@ -6,8 +6,9 @@ service (torch stays out of the window's process).
   training starts (a layer cut off from the gradient, the wrong loss, a learning rate far off).
 * Gradient check: autograd's gradients against finite differences in double precision.
 
-Each button sends one request (``overfit_batch`` {project, steps}, ``gradcheck`` {project});
-a busy bar runs until the answer comes, the answer or the failure shows below.
+Each button sends one request (``overfit_batch`` {project, steps, project_path}, ``gradcheck``
+{project}; engine.service.handlers.sanity); a busy bar runs until the answer comes, the answer
+or the failure shows below.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import math
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
@@ -95,6 +98,10 @@ class SanityPanel(QWidget):
         self.loss_plot = LinePlot(x_label="step", y_label="loss", color="#e53935")
         self.loss_plot.setMinimumHeight(140)
         self.loss_plot.hide()
+        self.floor_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#9e9e9e", style=Qt.PenStyle.DashLine))
+        self.floor_line.setToolTip("The lowest loss possible (label smoothing)")
+        self.floor_line.hide()
+        self.loss_plot.getPlotItem().addItem(self.floor_line)
         self.overfit.layout().insertWidget(3, self.loss_plot)
         self.overfit.button.clicked.connect(self.run_overfit)
 
@@ -147,11 +154,16 @@ class SanityPanel(QWidget):
     def _project(self) -> dict:
         return self.window_.document.project.to_dict()
 
+    def _project_path(self) -> str | None:
+        path = self.window_.document.path  # relative dataset folders are relative to it
+        return str(path) if path else None
+
     # -- overfit one batch -----------------------------------------------------------------
     def run_overfit(self) -> None:
         self.overfit.set_busy(True, f"Training on one batch for {self.steps.value()} steps…")
         self.loss_plot.hide()
-        self._request("overfit_batch", {"project": self._project(), "steps": self.steps.value()}, self._overfit_done)
+        self._request("overfit_batch", {"project": self._project(), "steps": self.steps.value(),
+                                        "project_path": self._project_path()}, self._overfit_done)
 
     def _overfit_done(self, ok: bool, result: Any) -> None:
         self.overfit.set_busy(False)
@@ -166,13 +178,23 @@ class SanityPanel(QWidget):
             self.loss_plot.getPlotItem().setLogMode(y=bool(np.all(losses[np.isfinite(losses)] > 0)))
             self.loss_plot.getPlotItem().enableAutoRange()
             self.loss_plot.show()
-        passed = result.get("passed")
-        text = str(result.get("verdict") or result.get("message") or "")
+        floor = result.get("floor")
+        self.floor_line.setVisible(isinstance(floor, (int, float)) and floor > 0)
+        if self.floor_line.isVisible():
+            self.floor_line.setValue(math.log10(floor) if self.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()
+                                     else floor)
+        learned = result.get("learned")
+        text = str(result.get("message") or "")
         if not text and len(losses):
             text = f"loss {losses[0]:.4g} → {losses[-1]:.4g} in {len(losses)} steps"
-        elif len(losses):
-            text += f" (loss {losses[0]:.4g} → {losses[-1]:.4g} in {len(losses)} steps)"
-        self.overfit.result.setText(_verdict(None if passed is None else bool(passed), text))
+        extra = []
+        if isinstance(result.get("final_accuracy"), (int, float)):
+            extra.append(f"accuracy on the batch {result['final_accuracy']:.0%}")
+        if isinstance(result.get("seconds"), (int, float)):
+            extra.append(f"{result['seconds']:.1f} s")
+        if extra:
+            text += f" ({', '.join(extra)})"
+        self.overfit.result.setText(_verdict(None if learned is None else bool(learned), _capital(text)))
 
     # -- gradient check --------------------------------------------------------------------
     def run_gradcheck(self) -> None:
@@ -187,27 +209,34 @@ class SanityPanel(QWidget):
             self.gradcheck.result.setText(_verdict(False, _message(result)))
             return
         self.gradcheck_result = result
-        passed = bool(result.get("passed"))
+        passed = bool(result.get("ok"))
+        text = str(result.get("message") or ("gradients check out" if passed else "the gradients do not match"))
         err = result.get("max_error")
-        text = "Gradients match" if passed else "Gradients do not match"
         if isinstance(err, (int, float)) and math.isfinite(err):
-            text += f": largest error {err:.3g}"
-            if isinstance(result.get("tolerance"), (int, float)):
-                text += f" (tolerance {result['tolerance']:.3g})"
-        if result.get("message"):
-            text += f". {result['message']}"
-        self.gradcheck.result.setText(_verdict(passed, text))
-        worst = result.get("worst") or result.get("node")
-        if worst:
-            self.details.addRow("Worst layer", QLabel(str(worst)))
+            text += f"; largest error {err:.3g}"
+        if isinstance(result.get("seconds"), (int, float)):
+            text += f" ({result['seconds']:.1f} s)"
+        self.gradcheck.result.setText(_verdict(passed, _capital(text)))
+        details = [str(line) for line in result.get("details") or []]
+        if details and not passed:
+            box = QLabel("\n".join(details))
+            box.setObjectName("gradcheck_details")
+            box.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.setWordWrap(True)
+            self.details.addRow(box)
 
     def _clear_details(self) -> None:
         while self.details.rowCount():
             self.details.removeRow(0)
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _message(error: Any) -> str:
     """The one line to show for a failed request."""
     if isinstance(error, dict):
-        return str(error.get("message") or "the check failed")
+        return _capital(str(error.get("message") or "the check failed"))
     return str(error)

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, Signal
+from PySide6.QtWidgets import QLabel
 
 from engine.runs import events as ev
 from widgets.confusion import row_normalize
@@ -320,24 +321,39 @@ def test_sanity_dock_sends_the_checks_and_shows_their_answers(window, qtbot, mon
     assert kind == "overfit_batch" and payload["steps"] == 120
     assert payload["project"] == window.document.project.to_dict()
     assert panel.overfit.busy.isVisible() and not panel.overfit.button.isEnabled()
-    losses = np.geomspace(1.8, 0.002, 120)
-    engine.reply.emit(rid, {"losses": losses, "passed": True, "verdict": "The loss went to almost zero"})
+    losses = np.geomspace(1.8, 0.002, 120).astype(np.float32)
+    engine.reply.emit(rid, {"losses": losses, "final_loss": 0.0019, "final_accuracy": 1.0, "floor": 0.0,
+                            "batch_size": 64, "learned": True, "seconds": 2.5,
+                            "message": "the model drove one batch of 64 from loss 1.8 to 0.0019 in 120 steps: "
+                                       "it can learn"})
     assert not panel.overfit.busy.isVisible() and panel.overfit.button.isEnabled()
     x, y = panel.loss_plot.curve.getOriginalDataset()
     assert np.allclose(y, losses) and np.array_equal(x, np.arange(1, 121)) and panel.loss_plot.isVisible()
     assert panel.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()  # a loss falling by decades
-    assert "✓" in panel.overfit.result.text() and "1.8 → 0.002" in panel.overfit.result.text()
+    text = panel.overfit.result.text()
+    assert "✓" in text and "The model drove one batch" in text and "accuracy on the batch 100%, 2.5 s" in text
 
     panel.gradcheck.button.click()
     rid, kind, payload = engine.requests[-1]
     assert kind == "gradcheck" and set(payload) == {"project"}
     assert panel.gradcheck.busy.isVisible()
-    engine.failed.emit(rid, {"message": "conv1: gradients differ", "details": "Traceback …"})
-    assert "✗" in panel.gradcheck.result.text() and "conv1: gradients differ" in panel.gradcheck.result.text()
-    assert "Traceback" not in panel.gradcheck.result.text()
+    engine.failed.emit(rid, {"message": "conv1: the graph has errors", "details": "Traceback …"})
+    assert "✗" in panel.gradcheck.result.text() and "Conv1: the graph has errors" in panel.gradcheck.result.text()
+    assert "Traceback" not in panel.gradcheck.result.text() and not panel.gradcheck.busy.isVisible()
     panel.gradcheck.button.click()
-    engine.reply.emit(engine.requests[-1][0], {"passed": True, "max_error": 3.2e-9, "tolerance": 1e-6})
-    assert "Gradients match: largest error 3.2e-09 (tolerance 1e-06)" in panel.gradcheck.result.text()
+    engine.reply.emit(engine.requests[-1][0], {"ok": False, "message": "the gradients do not match finite "
+                                               "differences (Jacobian mismatch)", "tensors": 3, "elements": 40,
+                                               "seconds": 0.4, "details": ["Jacobian mismatch", "numerical: 1.0"]})
+    assert "✗" in panel.gradcheck.result.text() and "The gradients do not match" in panel.gradcheck.result.text()
+    details = panel.findChild(QLabel, "gradcheck_details")
+    assert details is not None and details.text() == "Jacobian mismatch\nnumerical: 1.0"
+    panel.gradcheck.button.click()
+    assert panel.findChild(QLabel, "gradcheck_details") is None or not panel.findChild(
+        QLabel, "gradcheck_details").isVisible()
+    engine.reply.emit(engine.requests[-1][0], {"ok": True, "message": "gradients check out in float64",
+                                               "tensors": 3, "elements": 40, "seconds": 0.4, "details": []})
+    assert "✓" in panel.gradcheck.result.text() and "Gradients check out in float64 (0.4 s)" in \
+        panel.gradcheck.result.text()
 
 
 # -- A reopened run ----------------------------------------------------------------------------------
