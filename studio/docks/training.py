@@ -102,7 +102,8 @@ class TrainingPanel(QWidget):
         self._timer.timeout.connect(self.update_curve)
         studio = window.studio
         studio.devices_changed.connect(self._show_devices)
-        studio.engine_state_changed.connect(lambda *_: self._show_devices(studio.devices))
+        # a bound method (not a lambda): the connection ends with the panel when its window closes
+        studio.engine_state_changed.connect(self._engine_state_changed)
         self._show_devices(studio.devices)
         window.dataset_size_changed.connect(self.set_train_size)
         window.document_changed.connect(self.set_document)
@@ -176,6 +177,9 @@ class TrainingPanel(QWidget):
             self.plot_note.setText(f"Cannot draw the schedule: {exc.message}")
         else:
             self.window_.show_error("Learning-rate schedule", "The schedule could not be computed.", exc)
+
+    def _engine_state_changed(self, *_: object) -> None:
+        self._show_devices(self.window_.studio.devices)
 
     def _show_devices(self, devices: list[dict[str, Any]]) -> None:
         studio = self.window_.studio
