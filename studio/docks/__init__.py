@@ -72,6 +72,17 @@ DOCKS: list[DockSpec] = [
     DockSpec("saliency", "Saliency", Area.BottomDockWidgetArea, _lazy("saliency", "SaliencyPanel"),
              tab_with="summary", tooltip="Live saliency and Grad-CAM of the probe images, with a time-lapse",
              deferred=True),
+    DockSpec("filters", "Filters", Area.BottomDockWidgetArea, _lazy("filters", "FiltersPanel"),
+             tab_with="summary", tooltip="A convolution's weights as tiles, live, with their statistics", deferred=True),
+    DockSpec("feature_maps", "Feature maps", Area.BottomDockWidgetArea, _lazy("feature_maps", "FeatureMapsPanel"),
+             tab_with="summary", tooltip="A layer's activations for a chosen validation image, live", deferred=True),
+    DockSpec("health", "Layer health", Area.BottomDockWidgetArea, _lazy("health", "HealthPanel"),
+             tab_with="summary", tooltip="Gradient and weight norms, update ratio, dead units per layer", deferred=True),
+    DockSpec("evaluation", "Evaluation", Area.BottomDockWidgetArea, _lazy("evaluation", "EvaluationPanel"),
+             tab_with="summary", tooltip="Confusion matrix, per-class accuracy, confident right and wrong images",
+             deferred=True),
+    DockSpec("sanity", "Sanity checks", Area.RightDockWidgetArea, _lazy("sanity", "SanityPanel"),
+             tab_with="properties", tooltip="Overfit one batch, gradient check", deferred=True),
 ]
 
 
