@@ -104,6 +104,8 @@ class BatchSource:
         return order, params
 
     def _bounds(self, b: int) -> tuple[int, int]:
+        """Epoch positions [a, z) of batch b. Every path slices order and random values with it:
+        engine.train.ddp.ShardedBatchSource narrows it to one process's share."""
         a = b * self.batch_size
         return a, min(a + self.batch_size, self.num_samples)
 
