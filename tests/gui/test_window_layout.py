@@ -7,8 +7,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from test_window_fixtures import (FakeEngine, answer, home, no_torch, open_window, studio, window)  # noqa: F401
 
-DOCK_NAMES = {"palette", "properties", "dataset", "training", "summary", "problems", "saliency"}
+DOCK_NAMES = {"palette", "properties", "dataset", "training", "summary", "problems", "saliency", "explain"}
 DOCK_NAMES |= {"runs", "curves", "pareto"}  # the run docks (studio/runs)
+DOCK_NAMES |= {"filters", "feature_maps", "health", "evaluation", "sanity"}  # the live insight docks
 
 
 def view_action(window, title: str):
