@@ -18,7 +18,7 @@ machine shared with other work, wall-clock time mostly measures the neighbours, 
 measures the work done (the engine's extra threads, event encoding and writing included).
 
     python benchmarks/bench_train.py [--runs 5] [--epochs 6] [--batch-size 64] [--threads 1]
-                                     [--device cpu] [--size 4800] [--tuned-baseline]
+                                     [--device cpu] [--size 4800] [--tuned-baseline] [--pin CPU]
 
 On the CPU the engine keeps freed activation memory in the heap (engine.train.host_malloc);
 ``--tuned-baseline`` gives the plain loop the same malloc settings, so the ratio then measures
@@ -113,7 +113,9 @@ def child_command(kind: str, args: argparse.Namespace) -> list[str]:
 
 def run_child(kind: str, args: argparse.Namespace) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
-    out = subprocess.run(child_command(kind, args), cwd=ROOT, env=env, capture_output=True, text=True)
+    pin = (lambda: os.sched_setaffinity(0, {args.pin})) if args.pin is not None else None
+    out = subprocess.run(child_command(kind, args), cwd=ROOT, env=env, capture_output=True, text=True,
+                         preexec_fn=pin)
     if out.returncode != 0:
         raise SystemExit(f"{kind} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -134,6 +136,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=4800)
     ap.add_argument("--tuned-baseline", action="store_true",
                     help="give the baseline the engine's malloc tuning too (isolates the loop's own overhead)")
+    ap.add_argument("--pin", type=int, metavar="CPU", help="run every child on this CPU only (less migration noise)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
