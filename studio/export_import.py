@@ -11,7 +11,6 @@ window when it holds nothing worth keeping, else in a new window.
 """
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -286,6 +285,7 @@ def parse_shape(text: str) -> list[int] | None:
 
 def module_classes(path: str) -> list[str]:
     """Classes defined at the top of a .py file, read without running it (off the GUI thread)."""
+    import ast  # only when a file is chosen: not at start-up
     source = Path(path).read_text(encoding="utf-8", errors="replace")
     try:
         tree = ast.parse(source)

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageB
 from engine.errors import LayerStudioError
 from engine.project import Project
 from engine.project import load as load_project
-from studio import app_log, docks
+from studio import app_log, docks, export_import
 from studio.canvas import GraphCanvas
+from studio.docks.explain_drop import dropped_image
 from studio.document import Document
 from studio.error_dialog import ErrorDialog, show_error
 from studio.recovery import Autosaver
@@ -194,6 +195,8 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         file.addAction(A["save"])
         file.addAction(A["save_as"])
+        file.addSeparator()
+        self.actions_.update(export_import.add_menu_actions(self, file))
         file.addSeparator()
         file.addAction(A["preferences"])
         file.addSeparator()
@@ -548,6 +551,11 @@ class MainWindow(QMainWindow):
         self.document.close()
         event.accept()
 
+    def explain_image(self, path: str | Path) -> None:
+        """Bring up the Explain dock on an image file (dropped on the window)."""
+        self.show_dock("explain")
+        self.panel("explain").explain_file(path)
+
     # -- project files dropped on the window ---------------------------------------------
     @staticmethod
     def _dropped_project(event) -> Path | None:
@@ -556,12 +564,18 @@ class MainWindow(QMainWindow):
         return next((p for p in paths if p.suffix.lower() == ".json"), None)
 
     def dragEnterEvent(self, event) -> None:
-        if self._dropped_project(event) is not None or dropped_run_dir(event) is not None:
+        if self._dropped_project(event) is not None or dropped_run_dir(event) is not None \
+                or dropped_image(event) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event) -> None:
+        image = dropped_image(event)
+        if image is not None:  # an image file: the Explain dock classifies it
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.explain_image(image))
+            return
         run = dropped_run_dir(event)
         if run is not None:  # a run folder: its curves and probes, followed while it runs
             event.acceptProposedAction()

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 
 VIEWS = ("image", "heatmap", "overlay")
@@ -65,11 +65,24 @@ def as_displayable(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+class Caption(pg.LabelItem):
+    """A label that asks for its height only: cells stay the same width whatever their text
+    (a long caption may reach into the gap beside it)."""
+
+    def updateMin(self) -> None:
+        super().updateMin()
+        height = self.itemRect().height()
+        self.setMinimumWidth(0)
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, height)
+        self._sizeHint[Qt.SizeHint.PreferredSize] = (0, height)
+        self.updateGeometry()
+
+
 class HeatmapCell:
     """One sample: an image view, a heat-map view and an overlay view (any of them may be
     left out of the grid), plus a caption. Owned by ``HeatmapGrid``."""
 
-    def __init__(self, views: Sequence[str]) -> None:
+    def __init__(self, views: Sequence[str], caption_sets_width: bool = False) -> None:
         self.boxes: dict[str, pg.ViewBox] = {}
         self.base: dict[str, pg.ImageItem] = {}  # the image under "image" and "overlay"
         self.heat: dict[str, pg.ImageItem] = {}  # the map in "heatmap" and "overlay"
@@ -87,7 +100,8 @@ class HeatmapCell:
                 item.setZValue(1)
                 box.addItem(item)
                 self.heat[view] = item
-        self.caption = pg.LabelItem("", size="8pt", justify="center")
+        label = pg.LabelItem if caption_sets_width else Caption
+        self.caption = label("", size="8pt", justify="center")
         self.caption.setMinimumHeight(14)
         self.image_shape: tuple[int, int] | None = None
         self.map_shape: tuple[int, int] | None = None
@@ -181,7 +195,7 @@ class HeatmapGrid(pg.GraphicsLayoutWidget):
     # -- layout ----------------------------------------------------------------------
     def _build(self, n: int) -> None:
         self.ci.clear()
-        self.cells = [HeatmapCell(self.views) for _ in range(n)]
+        self.cells = [HeatmapCell(self.views, caption_sets_width=self.orientation == "rows") for _ in range(n)]
         self._title_items: list[pg.LabelItem] = []
         if not n:
             return
@@ -204,7 +218,6 @@ class HeatmapGrid(pg.GraphicsLayoutWidget):
                 self.ci.addItem(cell.caption, row=len(self.views), col=i + 1)
             else:
                 self.ci.addItem(cell.caption, row=i + 1, col=len(self.views))
-                cell.caption.setMinimumWidth(90)
 
     def set_count(self, n: int) -> None:
         """Number of cells (rebuilds only when it changes)."""

@@ -72,6 +72,9 @@ DOCKS: list[DockSpec] = [
     DockSpec("saliency", "Saliency", Area.BottomDockWidgetArea, _lazy("saliency", "SaliencyPanel"),
              tab_with="summary", tooltip="Live saliency and Grad-CAM of the probe images, with a time-lapse",
              deferred=True),
+    DockSpec("explain", "Explain", Area.RightDockWidgetArea, _lazy("explain", "ExplainPanel"),
+             tab_with="properties", tooltip="Classify an image, attributions, adversarial examples, "
+             "activation maximization", deferred=True),
     DockSpec("filters", "Filters", Area.BottomDockWidgetArea, _lazy("filters", "FiltersPanel"),
              tab_with="summary", tooltip="A convolution's weights as tiles, live, with their statistics", deferred=True),
     DockSpec("feature_maps", "Feature maps", Area.BottomDockWidgetArea, _lazy("feature_maps", "FeatureMapsPanel"),
