@@ -2,8 +2,8 @@
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Torch in tests uses few threads: the suite must run on 2 cores next to the GUI tests.
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+# Torch in tests uses one thread: two threads on a loaded 2-core machine run many times slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
