@@ -14,6 +14,13 @@ HANDLERS: dict[str, str] = {
     "ping": "engine.service.requests:ping",
     "devices": "engine.service.handlers.devices:handle",
     "verify": "engine.service.handlers.verify:handle",
+    # on a run's trained model (cached per run and checkpoint: engine.service.run_models)
+    "classify": "engine.service.handlers.classify:handle",
+    "attribute": "engine.service.handlers.attribute:handle",
+    "fgsm": "engine.service.handlers.fgsm:handle",
+    "activation_max": "engine.service.handlers.activation_max:handle",
+    "export": "engine.service.handlers.export:handle",
+    "import_model": "engine.service.handlers.import_model:handle",
 }
 
 

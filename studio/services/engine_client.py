@@ -35,7 +35,8 @@ class EngineService(QObject):
     devices_changed = Signal(list)  # [{"id": "cpu"|"cuda:0", "name", "memory": int|None, "kind"}]
     died = Signal(str)
     reply = Signal(int, object)  # request id, result dict
-    failed = Signal(int, object)  # request id, {"message", "details", ...}
+    failed = Signal(int, object)  # request id, {"message", "details", ...; "cancelled": True after cancel()}
+    progress = Signal(int, object)  # request id, {"done", "total"}: long requests, before their answer
 
     def __init__(self, parent: QObject | None = None, *, server: ForkServer | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +96,13 @@ class EngineService(QObject):
         """Send a request; the answer comes as ``reply(id, result)`` or ``failed(id, error)``."""
         return self._request(kind, payload or {}, internal=False)
 
+    def cancel(self, request_id: int) -> None:
+        """Ask the service to stop a long request (or to skip it, if it has not started). Its
+        answer still comes, as ``failed(id, {"message": "cancelled", "cancelled": True})``,
+        unless it had already finished."""
+        if request_id in self._pending and self._watcher is not None and self._watcher.active:
+            self._watcher.channel.try_send({"op": "cancel", "id": request_id})
+
     def refresh_devices(self) -> int:
         return self._request("devices", {}, internal=True)
 
@@ -124,6 +132,10 @@ class EngineService(QObject):
     def _on_messages(self, msgs: list) -> None:
         for m in msgs:
             rid = m.get("id")
+            if "progress" in m:  # not an answer: the request goes on
+                if rid in self._pending and rid not in self._internal:
+                    self.progress.emit(rid, m["progress"])
+                continue
             self._pending.discard(rid)
             internal = rid in self._internal
             self._internal.discard(rid)
