@@ -259,6 +259,8 @@ def start(path: str | None = None, argv: list[str] | None = None) -> tuple[QAppl
         window.show_error("Cannot open project", error.message, error, context=f"opening {path}")
     QTimer.singleShot(0, studio.start_engine)
     QTimer.singleShot(0, studio.check_recovery)
+    if path is not None and Path(path).is_dir():  # layerstudio open RUN_DIR: its curves and probes too
+        QTimer.singleShot(0, lambda: window.run_actions.open_run_dir(path))
     app.aboutToQuit.connect(studio.shutdown)
     _quit_on_signals(app, studio)
     return app, studio, window

@@ -142,8 +142,8 @@ class PeakPyramid:
         count = i1 - i0
         if count <= 2 * max_bins or not self._lo:
             return xs[i0:i1].copy(), self.y.view()[i0:i1].copy()
-        level, size = 0, 1
-        while level < len(self._lo) and count / (size * FANOUT) > max_bins:
+        level, size = 0, 1  # the finest level with at most max_bins bins in view
+        while level < len(self._lo) and count / size > max_bins:
             size *= FANOUT
             level += 1
         if level == 0:

@@ -238,7 +238,7 @@ class StreamPlot(pg.PlotWidget):
         view = (x0, x1, width)
         for s in visible:
             if s.dirty or view != self._drawn:
-                s.redraw(x0, x1, width)
+                s.redraw(x0, x1, 2 * width)  # between half a bin and two bins per pixel
         self._drawn = view
         self.frames += 1
         if self.follow:

@@ -60,6 +60,7 @@ class RunsPanel(QWidget):
         self.empty.setContentsMargins(8, 8, 8, 8)
         muted(self.empty)
 
+        self._watched: RunHandle | None = None
         self._build_actions()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 4)
@@ -146,6 +147,15 @@ class RunsPanel(QWidget):
         self._update()
 
     def _select(self, handle: RunHandle | None) -> None:
+        if handle is not self._watched:  # its state decides what the buttons can do
+            if self._watched is not None:
+                try:
+                    self._watched.state_changed.disconnect(self._update)
+                except (RuntimeError, TypeError):
+                    pass
+            self._watched = handle
+            if handle is not None:
+                handle.state_changed.connect(self._update)
         row = self.model.row_of(handle) if handle is not None else -1
         sel = self.table.selectionModel()
         if row < 0:
@@ -162,11 +172,11 @@ class RunsPanel(QWidget):
         self.empty.setVisible(not has)
         self._update()
 
-    def _update(self) -> None:
+    def _update(self, *_) -> None:
         h = self.selected()
-        ended = h is not None and h.ended and h.run_dir is not None
-        self.a_resume.setEnabled(ended and h.state != "finished")
-        self.a_more.setEnabled(ended)
+        resumable = h is not None and h.can_resume
+        self.a_resume.setEnabled(resumable and h.state != "finished")
+        self.a_more.setEnabled(resumable)
         self.a_from.setEnabled(h is not None and h.run_dir is not None and h.step > 0)
         self.a_clone_open.setEnabled(h is not None and bool(h.project))
         self.a_clone_queue.setEnabled(h is not None and bool(h.project))

@@ -111,8 +111,7 @@ class RunActions:
         self.pause.setIcon(self.window.style().standardIcon(
             QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
         self.stop.setEnabled(h is not None and (live and h.state != "stopping" or h.state == "queued"))
-        self.resume.setEnabled(h is not None and h.state in ("stopped", "interrupted", "failed", "finished")
-                               and h.run_dir is not None)
+        self.resume.setEnabled(h is not None and h.can_resume and h.state != "finished")
 
     # -- commands -------------------------------------------------------------------------------
     def check_project(self) -> bool:

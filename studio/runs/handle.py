@@ -85,6 +85,18 @@ class RunHandle(QObject):
     def total_steps(self) -> int:
         return self.epochs * self.batches_per_epoch
 
+    @property
+    def checkpoint(self) -> str | None:
+        """The last good checkpoint (a path, absolute or relative to the run directory), if any."""
+        finished, saved = self.latest.get("finished"), self.latest.get("checkpoint")
+        return ((finished.checkpoint if finished is not None else None) or (saved.path if saved is not None else None)
+                or self.status.get("checkpoint") or (self.failure or {}).get("checkpoint"))
+
+    @property
+    def can_resume(self) -> bool:
+        """Ended, in a run directory, with a checkpoint to continue from."""
+        return self.ended and self.run_dir is not None and bool(self.checkpoint)
+
     def progress(self) -> float | None:
         """Fraction done, 0..1 (None when unknown)."""
         if self.state == "finished":

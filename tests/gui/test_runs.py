@@ -109,18 +109,38 @@ def with_signal(signal_, accept, action, timeout_ms: int = RUN_MS):
 
 
 @pytest.fixture
-def window(studio, qtbot, tmp_path):
-    """A window on a saved tiny project (its runs go to tmp_path/runs)."""
+def open_window(studio, qtbot, tmp_path):
+    """``open_window(project)``: a window on the project saved in tmp_path (its runs: tmp_path/runs)."""
     from studio.document import Document
-    path = tmp_path / "tiny.json"
-    path.write_text(json.dumps(tiny()))
-    w = studio.new_window(Document.open(path))
-    qtbot.waitExposed(w)
-    qtbot.waitUntil(lambda: w.painted, timeout=5000)
-    w.show_dock("curves")
-    w.show_dock("runs")
-    qtbot.waitUntil(lambda: w.docks["curves"].built and w.docks["runs"].built, timeout=5000)
-    return w
+
+    def make(project: dict | None = None):
+        path = tmp_path / "tiny.json"
+        path.write_text(json.dumps(project or tiny()))
+        w = studio.new_window(Document.open(path))
+        qtbot.waitExposed(w)
+        qtbot.waitUntil(lambda: w.painted, timeout=5000)
+        w.show_dock("curves")
+        w.show_dock("runs")
+        qtbot.waitUntil(lambda: w.docks["curves"].built and w.docks["runs"].built, timeout=5000)
+        return w
+    return make
+
+
+@pytest.fixture
+def window(open_window):
+    return open_window()
+
+
+@pytest.fixture(scope="module")
+def finished_run(engine, tmp_path_factory):
+    """A run directory of a finished tiny run (trained once for the module, read-only)."""
+    from studio.services import TrainingRun
+    run_dir = tmp_path_factory.mktemp("done") / "runs" / "tiny-finished"
+    run = TrainingRun(engine, project=tiny(), run_dir=str(run_dir))
+    with_signal(run.finished, lambda e: True, run.start)
+    assert run.state == "finished"
+    run.deleteLater()
+    return run_dir
 
 
 def wait_state(qtbot, handle, *states, timeout=RUN_MS):
@@ -169,3 +189,180 @@ def test_train_streams_curves_that_equal_metrics_jsonl(window, qtbot):
     assert list(x) == [1, 2]
     rows = [r for r in read_metrics(handle.run_dir / "metrics.jsonl") if r["split"] == "train"]
     assert y[0] == pytest.approx(np.mean([r["loss"] for r in rows if r["epoch"] == 1]))
+
+
+def test_pause_resume_stop_and_resume_after_stop(open_window, qtbot):
+    w = open_window(tiny(epochs=300))
+    actions = w.run_actions
+    actions.train.trigger()
+    handle = w.runs.current()
+    qtbot.waitUntil(lambda: handle.state == "running" and len(handle.history.train) > 0, timeout=RUN_MS)
+    runs_panel = w.panel("runs")
+    assert not runs_panel.a_delete.isEnabled()  # never while live
+    assert actions.pause.isEnabled() and actions.pause.text() == "&Pause"
+    actions.pause.trigger()
+    wait_state(qtbot, handle, "paused", timeout=10_000)
+    assert actions.pause.text() == "&Resume"
+    actions.pause.trigger()
+    wait_state(qtbot, handle, "running", timeout=10_000)
+    actions.stop.trigger()
+    wait_state(qtbot, handle, "stopped", timeout=30_000)
+    stopped_at = handle.step
+    assert read_status(handle.run_dir / "status.json")["state"] == "stopped" and stopped_at > 0
+    assert actions.resume.isEnabled() and not actions.pause.isEnabled()
+    actions.resume.trigger()  # continues in the same directory from the checkpoint of the stop
+    qtbot.waitUntil(lambda: handle.state == "running" and handle.history.last_step > stopped_at + 2,
+                    timeout=RUN_MS)
+    steps = handle.history.train.col("step")
+    assert (np.diff(steps) == 1).all() and steps[0] == 1  # every step once, none lost or repeated
+    actions.stop.trigger()
+    wait_state(qtbot, handle, "stopped", timeout=30_000)
+    assert read_status(handle.run_dir / "status.json").get("resumed") == 1
+
+
+def test_a_killed_worker_is_a_notice_and_the_app_carries_on(open_window, qtbot):
+    w = open_window(tiny(epochs=300))
+    w.run_actions.train.trigger()
+    handle = w.runs.current()
+    qtbot.waitUntil(lambda: handle.training.pid is not None and "checkpoint" in handle.latest, timeout=RUN_MS)
+    os.kill(handle.training.pid, signal.SIGKILL)
+    wait_state(qtbot, handle, "failed", timeout=10_000)
+    notices = [d for d in error_dialogs(w) if d.objectName() == "run_failure"]
+    assert len(notices) == 1 and not notices[0].isModal()
+    assert "SIGKILL" in notices[0].message_label.text() and "memory" in notices[0].message_label.text()
+    notices[0].copy_details()
+    assert "Run directory: " + str(handle.run_dir) in QApplication.clipboard().text()
+    runs = w.panel("runs")
+    qtbot.waitUntil(lambda: runs.model.index(runs.model.row_of(handle), 1).data().startswith("failed:"),
+                    timeout=5000)
+    assert w.run_actions.resume.isEnabled() and runs.a_resume.isEnabled()
+    # still fully usable: edit the project, and resume the crashed run from its last checkpoint
+    w.document.set_setting("training", "epochs", 301)
+    assert w.document.is_modified
+    killed_at = handle.history.last_step
+    w.runs.resume(handle)
+    qtbot.waitUntil(lambda: handle.state == "running" and handle.history.last_step > killed_at, timeout=RUN_MS)
+    w.run_actions.stop.trigger()
+    wait_state(qtbot, handle, "stopped", timeout=30_000)
+    for d in error_dialogs(w):
+        d.close()
+
+
+def test_a_finished_run_directory_reopens_with_its_curves(window, finished_run, qtbot):
+    handle = window.run_actions.open_run_dir(finished_run)
+    assert handle is window.runs.current() and handle.run_dir == finished_run.resolve()
+    panel = window.panel("curves")
+    qtbot.waitUntil(lambda: handle.state == "finished" and handle in panel.traces
+                    and panel.traces[handle].val_n == 2, timeout=10_000)
+    panel.sync()
+    assert_curves_equal_metrics(window, handle)
+    assert handle.classes and handle.params and handle.best_accuracy() is not None
+    assert not handle.follower.following  # finished: nothing to poll
+    # not a run directory: one clear message
+    assert window.run_actions.open_run_dir(finished_run / "checkpoints") is None
+    (dialog,) = error_dialogs(window)
+    assert "not a run directory" in dialog.message_label.text()
+    dialog.close()
+
+
+def test_a_run_written_by_another_process_is_followed(window, finished_run, tmp_path, qtbot):
+    """Like `layerstudio train` in a terminal: status.json says running (this pid), rows arrive."""
+    import shutil
+    import socket
+    run = tmp_path / "elsewhere" / "cli-run"
+    shutil.copytree(finished_run, run)
+    rows = read_metrics(run / "metrics.jsonl")
+    first, rest = rows[:5], rows[5:]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in first))
+    status = read_status(run / "status.json")
+    status.update(state="running", pid=os.getpid(), host=socket.gethostname(), heartbeat=time.time())
+    (run / "status.json").write_text(json.dumps(status))
+    handle = window.run_actions.open_run_dir(run)
+    qtbot.waitUntil(lambda: handle.state == "running" and len(handle.history.train) == 5, timeout=10_000)
+    with open(run / "metrics.jsonl", "a") as f:  # more rows, the last one cut mid-line
+        text = "".join(json.dumps(r) + "\n" for r in rest)
+        f.write(text[:-20])
+    qtbot.waitUntil(lambda: len(handle.history.train) + len(handle.history.val) == len(rows) - 1, timeout=10_000)
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write(text[-20:])
+    status["state"] = "finished"
+    (run / "status.json").write_text(json.dumps(status))
+    wait_state(qtbot, handle, "finished", timeout=10_000)
+    window.panel("curves").sync()
+    assert_curves_equal_metrics(window, handle)
+
+
+def test_a_sweep_queues_one_run_per_combination_and_the_queue_runs_them_in_turn(window, qtbot):
+    from studio.runs.dialogs import SweepDialog
+    dialog = SweepDialog(0.05, 32)
+    dialog.lrs.setText("0.1, 0.02")
+    dialog.batch_sizes.setText("32, x")
+    assert not dialog.box.buttons()[0].isEnabled() and "batch_sizes" not in dialog.note.text()
+    dialog.batch_sizes.setText("32")
+    assert dialog.values() == ([0.1, 0.02], [32]) and "2 runs" in dialog.note.text()
+    dialog.deleteLater()
+
+    doc = window.document
+    started = []
+    made = window.runs.sweep(doc.to_dict(), doc.path, [0.1, 0.02], [32])
+    assert [h.project["training"]["optimizer"]["lr"] for h in made] == [0.1, 0.02]
+    assert len({h.run_dir for h in made}) == 2 and "lr0.1-bs32" in made[0].name
+    assert made[0].state == "starting" and made[1].state == "queued"  # one run at a time on the CPU
+    for h in made:
+        h.event.connect(lambda e, h=h: started.append((h, e.type)) if e.type in ("started", "finished") else None)
+    qtbot.waitUntil(lambda: all(h.state == "finished" for h in made), timeout=2 * RUN_MS)
+    order = [(made.index(h), t) for h, t in started]
+    assert order == [(0, "started"), (0, "finished"), (1, "started"), (1, "finished")]
+
+
+def test_delete_asks_first_and_never_a_live_run(window, finished_run, monkeypatch, qtbot):
+    import shutil
+    run = window.document.path.parent / "runs" / "old-run"
+    shutil.copytree(finished_run, run)
+    window.runs.rescan()
+    qtbot.waitUntil(lambda: window.runs.find(run) is not None, timeout=10_000)
+    handle = window.runs.find(run)
+    window.runs.set_current(handle)
+    panel = window.panel("runs")
+    asked: list = []
+    answer(monkeypatch, QMessageBox.StandardButton.Cancel, asked)
+    panel.a_delete.trigger()
+    assert asked and "old-run" in asked[0] and run.exists() and window.runs.find(run) is handle
+    answer(monkeypatch, QMessageBox.StandardButton.Yes, asked)
+    panel.a_delete.trigger()
+    qtbot.waitUntil(lambda: not run.exists(), timeout=10_000)
+    assert window.runs.find(run) is None and panel.model.row_of(handle) == -1
+
+
+def test_train_refuses_a_project_with_errors(window, qtbot):
+    window.document.set_setting("training", "batch_size", 0)
+    before = window.runs.runs()
+    window.run_actions.train.trigger()
+    assert window.runs.runs() == before
+    (dialog,) = error_dialogs(window)
+    assert "batch_size" in dialog.message_label.text() and window.docks["problems"].isVisible()
+    dialog.close()
+
+
+def test_interrupted_runs_are_offered_for_resuming_at_start(studio, finished_run, tmp_path, monkeypatch, qtbot):
+    import shutil
+    import socket
+    run = tmp_path / "runs" / "cut-short"
+    shutil.copytree(finished_run, run)
+    status = read_status(run / "status.json")
+    status.update(state="running", pid=2**22 + 12345, host=socket.gethostname())  # its process is gone
+    (run / "status.json").write_text(json.dumps(status))
+    asked: list = []
+    answer(monkeypatch, QMessageBox.StandardButton.Yes, asked)
+    from studio.document import Document
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(tiny()))
+    w = studio.new_window(Document.open(path))
+    qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
+    assert "cut-short" in asked[0] and "interrupted" in asked[0]
+    handle = w.runs.find(run)
+    wait_state(qtbot, handle, "finished")  # resumed from its last checkpoint: nothing was left to do
+    assert read_status(run / "status.json")["resumed"] == 1
+    w.runs.rescan()  # asked once per run, not at every scan
+    qtbot.waitUntil(lambda: not w.runs._scan.running, timeout=5000)
+    assert len(asked) == 1
