@@ -153,7 +153,7 @@ class ActivationTab(ExplainTab):
 
     def show_result(self, result: dict) -> None:
         self.image.set_images([np.asarray(result["image"])])
-        activation, baseline = result.get("activation"), result.get("baseline")
+        activation, baseline = result.get("activation"), result.get("random_activation")
         text = str(result.get("target", ""))
         if activation is not None:
             text += f"\nactivation {float(activation):.3g}"

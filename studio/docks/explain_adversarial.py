@@ -81,12 +81,12 @@ class AdversarialTab(ExplainTab):
     def show_result(self, result: dict) -> None:
         original = np.asarray(result["original"])
         adversarial = np.asarray(result["adversarial"])
-        # the perturbation, centred on grey and stretched so that ±ε fills the range
-        diff = adversarial.astype(np.float32) - original.astype(np.float32)
-        span = float(np.abs(diff).max()) or 1.0
-        perturbation = np.clip(0.5 + diff / (2 * span), 0.0, 1.0).astype(np.float32)
+        eps = float(result.get("epsilon", self.epsilon()))
+        # the perturbation (pixel units, within ±ε) centred on grey, ±ε stretched to the full range
+        span = eps if eps > 0 else 1.0
+        perturbation = np.clip(0.5 + np.asarray(result["perturbation"], np.float32) / (2 * span), 0.0, 1.0)
         self.images.set_images([original, perturbation, adversarial], levels=None)
-        classes = self.source.classes()
+        classes = list(result.get("classes") or self.source.classes())
 
         def name(i: Any) -> str:
             return classes[int(i)] if 0 <= int(i) < len(classes) else str(i)
@@ -97,7 +97,7 @@ class AdversarialTab(ExplainTab):
         colors = [RIGHT if label is None or before == int(label) else WRONG, None,
                   RIGHT if label is None or after == int(label) else WRONG]
         self.images.set_captions([f"original\n{name(before)} {p0:.0%}",
-                                  f"perturbation ×{0.5 / span * 255:.0f}" if span else "perturbation",
+                                  f"perturbation ×{0.5 / span:.0f}" if eps > 0 else "no perturbation",
                                   f"adversarial\n{name(after)} {p1:.0%}"], colors)
         loss0, loss1 = result.get("original_loss"), result.get("adversarial_loss")
         flipped = "the prediction flips" if before != after else "the prediction holds"

@@ -187,7 +187,7 @@ class AttributionTab(ExplainTab):
         seconds = float(result.get("seconds", 0.0))
         passes = result.get("passes")
         self.run_button.setText(f"Run (≈ {seconds_text(seconds)})")
-        detail = f"{passes} passes" if passes is not None else ""
+        detail = f"{passes} pass{'es' if passes != 1 else ''}" if passes is not None else ""
         if result.get("rows") is not None:
             detail += f", {result['rows']} images through the network"
         self.cost.setText(f"estimated {seconds_text(seconds)}" + (f" · {detail}" if detail else ""))
@@ -211,14 +211,11 @@ class AttributionTab(ExplainTab):
 
     def show_result(self, result: dict) -> None:
         image = result.get("image")
-        heat = result.get("display", result.get("attribution"))
+        heat = result.get("map")
         if image is not None:
             self.maps.set_images([np.asarray(image)])
         self.maps.set_maps([np.asarray(heat, np.float32)] if heat is not None else None)
-        target = result.get("target")
-        classes = self.source.classes()
-        name = classes[int(target)] if target is not None and 0 <= int(target) < len(classes) else (
-            "" if target is None else str(target))
-        seconds = result.get("seconds")
-        took = f"\n{seconds_text(float(seconds))}" if seconds is not None else ""
+        name = str(result.get("target_class", ""))
+        seconds = self.call.seconds if self.call is not None else None  # measured here: the whole round trip
+        took = f"\n{seconds_text(seconds)}" if seconds is not None else ""
         self.maps.set_captions([f"{self.method.currentText()}\n{name}{took}"])

@@ -16,6 +16,8 @@ from studio.docks.explain_tab import ExplainTab
 from widgets.heatmap import HeatmapGrid
 from widgets.style import muted
 
+RIGHT, WRONG = "#2e7d32", "#c62828"
+
 if TYPE_CHECKING:
     from studio.docks.explain_source import SourcePicker
     from studio.main_window import MainWindow
@@ -136,7 +138,12 @@ class ClassifyTab(ExplainTab):
         self.maps.set_maps([np.asarray(saliency, np.float32)] if saliency is not None else None)
         if top:
             name, prob = _top_entry(top[0])
-            self.maps.set_captions([f"{name}\n{prob:.1%}"])
+            label, classes = result.get("label"), list(result.get("classes") or [])
+            truth = ""
+            if label is not None and 0 <= int(label) < len(classes):
+                truth = f"\nlabel: {classes[int(label)]}"
+            self.maps.set_captions([f"{name}\n{prob:.1%}{truth}"],
+                                   [None if label is None else (RIGHT if classes[int(label)] == name else WRONG)])
         self.results.setCurrentWidget(self.one)
 
     # -- a folder ---------------------------------------------------------------------
@@ -213,9 +220,6 @@ class ClassifyTab(ExplainTab):
             self.classify()
 
 
-def _top_entry(entry: Any) -> tuple[str, float]:
-    """(class name, probability) of one top-k entry: a dict or an (index, name, p) sequence."""
-    if isinstance(entry, dict):
-        return str(entry.get("name", entry.get("class", ""))), float(entry.get("probability", entry.get("p", 0)))
-    *_, name, prob = entry
-    return str(name), float(prob)
+def _top_entry(entry: dict) -> tuple[str, float]:
+    """(class name, probability) of one entry of the reply's "top" list."""
+    return str(entry["class"]), float(entry["probability"])

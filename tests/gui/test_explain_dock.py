@@ -94,7 +94,8 @@ def test_classify_sends_the_run_checkpoint_and_image_and_shows_the_top_5(panel, 
     pixels = np.zeros((32, 32, 3), np.uint8)
     saliency = np.zeros((32, 32), np.float32)
     saliency[4, 5] = 1.0
-    top = [[2, "triangle", 0.7], [0, "circle", 0.2], [1, "square", 0.05], [3, "cross", 0.03], [4, "ring", 0.02]]
+    top = [{"index": i, "class": CLASSES[i], "probability": p}
+           for i, p in ((2, 0.7), (0, 0.2), (1, 0.05), (3, 0.03), (4, 0.02))]
     with qtbot.waitSignal(panel.classify.answered) as answered:
         service.reply.emit(rid, {"top": top, "image": pixels, "saliency": saliency})
     assert answered.args == ["done"] and panel.classify.classify_button.isEnabled()
@@ -164,7 +165,7 @@ def test_attribution_estimates_first_then_runs_with_progress_and_cancel(panel, s
     assert payload["method"] == "smoothgrad" and payload["options"] == {"samples": 8, "noise": 0.15}
     assert payload["image_path"] == image and payload["mode"] == "estimate" and "target" not in payload
     service.reply.emit(rid, {"seconds": 1.5, "passes": 1, "rows": 8})
-    assert tab.run_button.text() == "Run (≈ 1.5 s)" and "1 passes" in tab.cost.text()
+    assert tab.run_button.text() == "Run (≈ 1.5 s)" and "1 pass," in tab.cost.text()
 
     tab.target.setCurrentIndex(tab.target.findData(3))  # explain "cross"
     qtbot.waitUntil(lambda: service.last("attribute")[1].get("target") == 3, timeout=3000)
@@ -177,7 +178,7 @@ def test_attribution_estimates_first_then_runs_with_progress_and_cancel(panel, s
         tab.cancel_button.click()
     assert answered.args == ["cancelled"] and service.cancelled == [rid]
     assert not tab.busy_row.isVisible() and tab.run_button.isEnabled() and tab.message.text() == "Cancelled."
-    service.reply.emit(rid, {"image": np.zeros((8, 8, 3), np.uint8), "display": np.ones((8, 8), np.float32)})
+    service.reply.emit(rid, {"image": np.zeros((8, 8, 3), np.uint8), "map": np.ones((8, 8), np.float32)})
     QApplication.processEvents()
     assert tab.maps.count() == 0  # the late answer of a cancelled request is dropped
 
@@ -185,10 +186,10 @@ def test_attribution_estimates_first_then_runs_with_progress_and_cancel(panel, s
     rid, _ = service.last("attribute")
     heat = np.random.default_rng(0).random((8, 8)).astype(np.float32)
     with qtbot.waitSignal(tab.answered):
-        service.reply.emit(rid, {"image": np.zeros((8, 8, 3), np.uint8), "display": heat, "target": 3,
-                                 "seconds": 0.25})
+        service.reply.emit(rid, {"image": np.zeros((8, 8, 3), np.uint8), "map": heat, "target": 3,
+                                 "target_class": "cross", "seconds": 0.25})
     assert np.array_equal(tab.maps.view_items(0, "overlay")[1].image, heat)
-    assert "cross" in tab.maps.captions()[0] and "250 ms" in tab.maps.captions()[0]
+    assert "cross" in tab.maps.captions()[0] and tab.call.seconds is not None
 
 
 def test_occlusion_options_and_fgsm_and_activation_max(panel, service, tmp_path, qtbot):
@@ -206,8 +207,11 @@ def test_occlusion_options_and_fgsm_and_activation_max(panel, service, tmp_path,
     original = np.full((4, 4, 3), 100, np.uint8)
     adversarial = original.copy()
     adversarial[0, 0] = 113
+    perturbation = np.zeros((4, 4, 3), np.float32)
+    perturbation[0, 0] = 0.05
     with qtbot.waitSignal(adv.answered):
-        service.reply.emit(rid, {"original": original, "adversarial": adversarial, "label": 0,
+        service.reply.emit(rid, {"original": original, "adversarial": adversarial, "label": 0, "epsilon": 0.05,
+                                 "perturbation": perturbation, "classes": CLASSES,
                                  "original_class": 0, "original_confidence": 0.9, "adversarial_class": 1,
                                  "adversarial_confidence": 0.7, "original_loss": 0.1, "adversarial_loss": 2.0})
     captions = adv.images.captions()
@@ -226,7 +230,7 @@ def test_occlusion_options_and_fgsm_and_activation_max(panel, service, tmp_path,
     assert payload["layer"] == "conv2" and payload["channel"] == 5 and "class_index" not in payload
     with qtbot.waitSignal(act.answered):
         service.reply.emit(rid, {"image": np.zeros((32, 32, 3), np.uint8), "target": "conv2 channel 5",
-                                 "activation": 12.5, "baseline": 0.4})
+                                 "activation": 12.5, "random_activation": 0.4})
     assert "activation 12.5 (random input 0.4)" in act.image.captions()[0]
     act.by_class.setChecked(True)
     act.target_class.setCurrentIndex(4)
