@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.train.callbacks.base import Callback
+from engine.train.callbacks.evaluation import EvaluationProbe
+from engine.train.callbacks.feature_maps import FeatureMapsProbe
+from engine.train.callbacks.filters import FiltersProbe
+from engine.train.callbacks.layer_health import LayerHealthProbe
+from engine.train.callbacks.saliency import SaliencyProbe
 from engine.train.probe_config import ProbeConfig
+from engine.train.probe_context import ProbeContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from engine.train.trainer import Trainer
@@ -19,13 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
 def probe_callbacks(trainer: "Trainer", config: ProbeConfig | None = None) -> list[Callback]:
     if trainer.rank != 0:
         return []
-    from engine.train.callbacks.evaluation import EvaluationProbe
-    from engine.train.callbacks.feature_maps import FeatureMapsProbe
-    from engine.train.callbacks.filters import FiltersProbe
-    from engine.train.callbacks.layer_health import LayerHealthProbe
-    from engine.train.callbacks.saliency import SaliencyProbe
-    from engine.train.probe_context import ProbeContext
-
     config = config if config is not None else ProbeConfig()
     config.load(trainer.cfg)
     ctx = ProbeContext(trainer, config)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.explain.model_state import unwrap
 from engine.runs import events as ev
 from engine.runs.probes import ProbeWriter
 from engine.train.probe_config import ProbeConfig
@@ -18,11 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
 
     from engine.train.trainer import Trainer
-
-
-def unwrap(model: "nn.Module") -> "nn.Module":
-    from engine.explain.model_state import unwrap as _unwrap
-    return _unwrap(model)
 
 
 class ProbeContext:

@@ -4,7 +4,8 @@ step (a "probe round"), and never more than a small share of the training time.
 Deciding costs one ``time.monotonic()`` per step and never waits for the device. The probes
 report the seconds they took (their own host transfer included, so the device work is counted
 too); the next round is pushed back so that probes stay within ``budget`` of the wall time,
-which keeps a big network or a slow GPU from being slowed down by its own probes."""
+which keeps a big network or a slow GPU from being slowed down by its own probes. The first
+round is not counted: it pays once for imports, the probe set and first-call allocations."""
 from __future__ import annotations
 
 import time
@@ -22,6 +23,7 @@ class ProbeSchedule:
         self._round_step: int | None = None
         self._round_t0 = 0.0
         self._spent = 0.0  # seconds the probes of the current round took
+        self.rounds = 0
 
     def is_round(self, step: int) -> bool:
         """True for every probe asking at the step where a round is due (and only then)."""
@@ -31,11 +33,14 @@ class ProbeSchedule:
         if now < self._next:
             return False
         self._round_step, self._round_t0, self._spent = step, now, 0.0
+        self.rounds += 1
         self._next = now + self.period_s
         return True
 
     def spent(self, seconds: float) -> None:
         """A probe of the current round took ``seconds``: keep the share under the budget."""
+        if self.rounds <= 1:
+            return  # warm-up
         self._spent += max(0.0, seconds)
         self._next = self._round_t0 + max(self.period_s, self._spent / self.budget)
 

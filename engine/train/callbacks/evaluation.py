@@ -15,7 +15,6 @@ import torch
 from engine.runs import events as ev
 from engine.train.callbacks.base import Callback
 from engine.train.probe_context import ProbeContext
-from engine.train.probe_schedule import Timer
 
 GALLERY = 16
 
@@ -83,11 +82,11 @@ class EvaluationProbe(Callback):
         top, self._top = self._top, None
         if top is None:
             return
-        with Timer(self.ctx.schedule):
-            out = self.build(trainer, event, top)
-            if self.ctx.writer is not None:
-                self.ctx.writer.evaluation(out)
-            trainer.emit(out)
+        # not charged to the probe schedule: it comes with each validation, not every few seconds
+        out = self.build(trainer, event, top)
+        if self.ctx.writer is not None:
+            self.ctx.writer.evaluation(out)
+        trainer.emit(out)
 
     def build(self, trainer, event: ev.Validation, top: TopConfident) -> ev.Evaluation:
         cm = np.asarray(event.confusion, np.int64)

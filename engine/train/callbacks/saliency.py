@@ -11,6 +11,12 @@ import numpy as np
 import torch
 
 from engine.errors import ExplainError
+from engine.explain.inputs import as_batch, logits
+from engine.explain.maps import downscale
+from engine.explain.model_state import explaining
+from engine.explain.probe_result import ProbeResult
+from engine.explain.probe_store import ProbeStore
+from engine.explain.probes import run_probes
 from engine.runs import events as ev
 from engine.train.callbacks.base import Callback
 from engine.train.probe_context import ProbeContext
@@ -19,10 +25,6 @@ from engine.train.probe_schedule import Timer
 
 def saliency_only(module: torch.nn.Module, x: torch.Tensor, labels: np.ndarray, max_side: int = 64):
     """run_probes' result for a network without a 2-D convolution: saliency, zero Grad-CAM."""
-    from engine.explain.inputs import as_batch, logits
-    from engine.explain.maps import downscale
-    from engine.explain.model_state import explaining
-    from engine.explain.probe_result import ProbeResult
     with explaining(module) as m:
         xb = as_batch(x, m)
         out = logits(m, xb)
@@ -57,7 +59,6 @@ class SaliencyProbe(Callback):
                 return
             if ctx.writer is not None:
                 if self._store is None:
-                    from engine.explain.probe_store import ProbeStore
                     self._store = ProbeStore(ctx.writer.dir.parent)
                 self._store.append(result, event.step, event.epoch)
             trainer.emit(event)
@@ -81,7 +82,6 @@ class SaliencyProbe(Callback):
         if ps is None or ps.images is None:
             ctx.warn_once(trainer, "saliency:no-images", "saliency maps are shown for image datasets only")
             return None, None
-        from engine.explain.probes import run_probes
         module = ctx.module(trainer)
         labels = ps.labels[:ps.count]
         layer = self.gradcam_layer(trainer, module)
