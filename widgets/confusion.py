@@ -6,8 +6,8 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetrics
 
 # white → deep blue: the diagonal of a good model stands out, empty cells disappear
 _LUT = pg.ColorMap([0.0, 0.5, 1.0], [(250, 250, 252), (100, 149, 237), (13, 42, 120)]).getLookupTable(nPts=256)
@@ -32,7 +32,7 @@ class ConfusionView(pg.PlotWidget):
         item.setLabel("left", "true class")
         item.setLabel("bottom", "predicted class")
         item.getViewBox().invertY(True)
-        item.getViewBox().setAspectLocked(True)
+        item.getViewBox().sigResized.connect(self._update_ticks)  # names fit the column width
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setLookupTable(_LUT)
         item.addItem(self.image)
@@ -72,9 +72,8 @@ class ConfusionView(pg.PlotWidget):
         top = 1.0 if self.normalized else float(max(values.max(), 1.0))
         self.image.setImage(values, levels=(0.0, top), autoLevels=False)
         self.image.setRect(QRectF(-0.5, -0.5, k, k))
-        ticks = [(i, name) for i, name in enumerate(self.classes)]
-        item.getAxis("left").setTicks([ticks])
-        item.getAxis("bottom").setTicks([ticks])
+        item.getAxis("left").setTicks([[(i, name) for i, name in enumerate(self.classes)]])
+        self._update_ticks()
         if k <= MAX_LABELLED:
             for (r, c), v in np.ndenumerate(values):
                 text = f"{v * 100:.0f}%" if self.normalized else str(int(v))
@@ -86,6 +85,21 @@ class ConfusionView(pg.PlotWidget):
                 item.addItem(t)
                 self._texts.append(t)
         item.setRange(xRange=(-0.5, k - 0.5), yRange=(-0.5, k - 0.5), padding=0)
+
+    def _update_ticks(self) -> None:
+        """Class names under the columns, shortened to the column's width (its index when
+        not even a letter fits); the full names are on the left and in the hover text."""
+        k = len(self.classes)
+        if not k:
+            return
+        axis = self.getPlotItem().getAxis("bottom")
+        fm = QFontMetrics(axis.style.get("tickFont") or self.font())
+        width = int(self.getPlotItem().getViewBox().width() / k) - 4
+        ticks = []
+        for i, name in enumerate(self.classes):
+            short = fm.elidedText(name, Qt.TextElideMode.ElideRight, width)
+            ticks.append((i, short if short and short != "…" else str(i)))
+        axis.setTicks([ticks])
 
     def describe(self, row: int, col: int) -> str:
         """The words for one cell: what it counts and what share of the true class that is."""

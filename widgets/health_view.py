@@ -26,7 +26,6 @@ MEASURES = (
     ("update_ratio", "Update / weight", True, "‖Δw‖ / ‖w‖ of the last optimizer step (about 1e-3 is healthy)"),
     ("dead_fraction", "Dead ReLU", False, "Fraction of units that were never positive over the probe batch"),
 )
-SPARK_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def status_of(node: str, flags: dict[str, str], dead: float) -> str:
@@ -52,7 +51,7 @@ class HealthModel(QAbstractTableModel):
         self.labels: dict[str, str] = {}
         self.steps = np.zeros(0, np.int64)
         self.metrics: dict[str, np.ndarray] = {}
-        self.flags: dict[str, str] = {}
+        self.node_flags: dict[str, str] = {}
         self.status: list[str] = []
 
     def set_history(self, nodes: Sequence[str], steps: np.ndarray, metrics: dict[str, np.ndarray],
@@ -63,14 +62,24 @@ class HealthModel(QAbstractTableModel):
         self.nodes, self.steps = list(nodes), np.asarray(steps)
         self.metrics = {k: np.asarray(v, dtype=np.float32).reshape(len(self.steps), len(self.nodes))
                         for k, v in metrics.items()}
-        self.flags, self.labels = dict(flags), dict(labels or {})
+        self.node_flags, self.labels = dict(flags), dict(labels or {})
         dead = self.latest("dead_fraction")
-        self.status = [status_of(n, self.flags, dead[i]) for i, n in enumerate(self.nodes)]
+        self.status = [status_of(n, self.node_flags, dead[i]) for i, n in enumerate(self.nodes)]
         if same:
             if self.nodes:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(self.nodes) - 1, self.columnCount() - 1))
         else:
             self.endResetModel()
+
+    def spark(self, index: QModelIndex) -> tuple[np.ndarray, bool] | None:
+        """A measure cell's history and whether it is drawn on a log scale. The delegate asks
+        the model directly: a Python tuple wrapped in a QVariant is not kept alive reliably."""
+        c = index.column()
+        if not 1 <= c <= len(MEASURES) or not index.isValid():
+            return None
+        key, _title, log, _tip = MEASURES[c - 1]
+        series = self.metrics.get(key)
+        return (series[:, index.row()] if series is not None and len(series) else np.zeros(0, np.float32)), log
 
     def latest(self, key: str) -> np.ndarray:
         m = self.metrics.get(key)
@@ -111,8 +120,6 @@ class HealthModel(QAbstractTableModel):
         last = float(values[-1]) if len(values) else float("nan")
         if role == Qt.ItemDataRole.DisplayRole:
             return _fmt(key, last)
-        if role == SPARK_ROLE:
-            return values, log
         if role == Qt.ItemDataRole.ToolTipRole:
             finite = values[np.isfinite(values)]
             if not len(finite):
@@ -139,7 +146,8 @@ class SparklineDelegate(QStyledItemDelegate):
     TEXT_W = 52
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
-        spark = index.data(SPARK_ROLE)
+        model = index.model()
+        spark = model.spark(index) if isinstance(model, HealthModel) else None
         self.initStyleOption(option, index)
         style = option.widget.style() if option.widget else None
         text, option.text = option.text, ""
@@ -188,9 +196,9 @@ class HealthTable(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        header.resizeSection(0, 90)
+        header.resizeSection(0, 80)
         for c in range(1, len(MEASURES) + 1):
-            header.resizeSection(c, 130)
+            header.resizeSection(c, 108)
 
     def set_history(self, nodes: Sequence[str], steps: np.ndarray, metrics: dict[str, np.ndarray],
                     flags: dict[str, str], labels: dict[str, str] | None = None) -> None:

@@ -18,23 +18,31 @@ from widgets.image_grid import to_qimage
 class ThumbnailList(QListWidget):
     chosen = Signal(int)  # row the user picked (selectable lists only)
 
-    def __init__(self, parent=None, size: int = 64, selectable: bool = False, rows: int = 1) -> None:
+    def __init__(self, parent=None, size: int = 64, selectable: bool = False, wrap: bool = True,
+                 cell_width: int | None = None, caption_lines: int = 1) -> None:
+        """``wrap``: images continue on the next line; otherwise one strip that scrolls
+        sideways, exactly one row high (for short docks)."""
         super().__init__(parent)
         self.size = size
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.LeftToRight)
-        self.setWrapping(True)
+        self.setWrapping(wrap)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)
         self.setWordWrap(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setIconSize(QSize(size, size))
-        self.setGridSize(QSize(size + 18, size + 36))
-        self.setSpacing(2)
+        line = self.fontMetrics().lineSpacing()
+        grid = QSize(cell_width or size + 18, size + 8 + line * caption_lines)
+        self.setGridSize(grid)
+        if not wrap:
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            self.setFixedHeight(grid.height() + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth() + 4)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection if selectable
                               else QAbstractItemView.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus if selectable else Qt.FocusPolicy.NoFocus)
-        self.setMinimumHeight((size + 40) * rows)
         self.currentRowChanged.connect(lambda r: self.chosen.emit(r) if selectable and r >= 0 else None)
 
     def set_images(self, images: Sequence[np.ndarray], captions: Sequence[str] = (),

@@ -79,9 +79,9 @@ class EvaluationPanel(LivePanel):
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 2)
 
-        self.correct = ThumbnailList(size=44)
+        self.correct = ThumbnailList(size=44, wrap=False, cell_width=84, caption_lines=2)
         self.correct.setObjectName("confident_correct")
-        self.wrong = ThumbnailList(size=44)
+        self.wrong = ThumbnailList(size=44, wrap=False, cell_width=84, caption_lines=2)
         self.wrong.setObjectName("confident_wrong")
         lower = QWidget()
         ll = QVBoxLayout(lower)
@@ -90,13 +90,7 @@ class EvaluationPanel(LivePanel):
         self.wrong_title = QLabel("Most confident, wrong")
         for title, gallery in ((self.correct_title, self.correct), (self.wrong_title, self.wrong)):
             ll.addWidget(title)
-            ll.addWidget(gallery, 1)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(upper)
-        split.addWidget(lower)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setChildrenCollapsible(False)
+            ll.addWidget(gallery)
         self.message = muted(QLabel())
         self.message.setWordWrap(True)
         self.slider = StepSlider()
@@ -107,7 +101,8 @@ class EvaluationPanel(LivePanel):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
         layout.addWidget(self.message)
-        layout.addWidget(split, 1)
+        layout.addWidget(upper, 1)
+        layout.addWidget(lower)
         layout.addWidget(self.slider)
         self.follow_runs()
         self.render()
@@ -180,10 +175,9 @@ class EvaluationPanel(LivePanel):
         name = lambda k: classes[k] if 0 <= k < len(classes) else str(k)  # noqa: E731
         true, pred = np.asarray(g["true"]).astype(int), np.asarray(g["pred"]).astype(int)
         prob = np.asarray(g["prob"], dtype=np.float64)
-        captions = [f"{name(p)} {q:.0%}" for p, q in zip(pred, prob)]
+        # two lines: what was predicted (for a wrong one: true → predicted), then how sure
+        captions = [(f"{name(t)}→{name(p)}" if wrong else name(p)) + f"\n{q:.0%}" for t, p, q in zip(true, pred, prob)]
         tips = [f"true {name(t)}, predicted {name(p)} with probability {q:.1%}" for t, p, q in zip(true, pred, prob)]
-        if wrong:
-            captions = [f"{name(t)}→{c}" for t, c in zip(true, captions)]
         view.set_images(list(np.asarray(g["images"])), captions, tips, [WRONG if wrong else RIGHT] * len(captions))
         title.setText(f"{base} ({len(captions)})")
 

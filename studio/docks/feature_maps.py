@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.docks.live_run import LivePanel, drop_after, read_frames, spaced, thin
 from studio.docks.step_slider import StepSlider
@@ -75,7 +75,7 @@ class FeatureMapsPanel(LivePanel):
         top.addStretch(1)
         top.addWidget(self.shape_label)
 
-        self.gallery = ThumbnailList(size=40, selectable=True)
+        self.gallery = ThumbnailList(size=40, selectable=True, wrap=False)
         self.gallery.setObjectName("feature_images")
         self.gallery.setToolTip("Probe images from the validation set: pick the one to look at")
         self.gallery.chosen.connect(lambda i: self.choose(image=i))
@@ -88,8 +88,6 @@ class FeatureMapsPanel(LivePanel):
         self.view = TileView()
         self.view.setToolTip("One tile per channel: bright is a strong activation. Double-click to fit.")
 
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.gallery)
         body = QWidget()
         bl = QHBoxLayout(body)
         bl.setContentsMargins(0, 0, 0, 0)
@@ -98,17 +96,15 @@ class FeatureMapsPanel(LivePanel):
         side.addStretch(1)
         bl.addLayout(side)
         bl.addWidget(self.view, 1)
-        split.addWidget(body)
-        split.setStretchFactor(1, 1)
-        split.setChildrenCollapsible(False)
         self.slider = StepSlider()
         self.slider.moved.connect(lambda _i: self._redraw())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
+        layout.addWidget(self.gallery)
         layout.addWidget(self.message)
-        layout.addWidget(split, 1)
+        layout.addWidget(body, 1)
         layout.addWidget(self.slider)
         self.follow_runs()
         self.render()

@@ -74,6 +74,7 @@ class FiltersPanel(LivePanel):
         hp.hideButtons()
         hp.setMouseEnabled(False, False)
         hp.setLabel("bottom", "weight")
+        hp.getAxis("bottom").enableAutoSIPrefix(False)  # "(x0.001)" under weights reads as a unit
         hp.getAxis("left").setWidth(36)
         self.hist_curve = hp.plot(stepMode="center", fillLevel=0, brush=pg.mkBrush(30, 136, 229, 110),
                                   pen=pg.mkPen("#1e88e5", width=1))

@@ -8,12 +8,12 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, Signal
+from PySide6.QtCore import QObject, QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel
 
 from engine.runs import events as ev
 from widgets.confusion import row_normalize
-from widgets.health_view import COLORS, SPARK_ROLE
+from widgets.health_view import COLORS
 from widgets.tiles import tile_feature_maps, tile_filters
 from test_window_fixtures import SAMPLE, home, no_torch, open_window, studio, window  # noqa: F401
 
@@ -224,10 +224,12 @@ def test_health_flags_colour_the_table_and_the_canvas_and_clear_without_a_run(wi
     assert model.nodes == HEALTH_NODES and model.status[:2] == ["vanishing", "dead"]
     assert model.index(0, 5).data() == "vanishing gradient"
     assert model.index(4, 1).data() == f"{0.5 + 20 / 100:.3g}"  # fc1's latest gradient norm
-    values, log = model.data(model.index(4, 1), SPARK_ROLE)
+    values, log = model.spark(model.index(4, 1))
     assert log and np.allclose(values, [0.6, 0.7])  # the sparkline's history
     assert model.index(1, 1).data() == "—" and model.index(1, 4).data() == "80%"
     assert "conv1</b>: vanishing" in panel.summary.text() and "fc1</b>: exploding" in panel.summary.text()
+    assert model.flags(model.index(0, 1)) & Qt.ItemFlag.ItemIsEnabled  # Qt's flags(), not shadowed by data
+    assert not panel.table.grab().isNull()  # every cell painted through the sparkline delegate
 
     handle.event.emit(health(30))  # the flags went away
     assert health_colors(window)["conv1"] == COLORS["ok"]
@@ -265,7 +267,10 @@ def test_evaluation_dock_draws_the_confusion_matrix_accuracies_and_galleries(win
     assert panel.matrix.toolTip() == panel.matrix.describe(1, 2)
 
     assert panel.correct.count() == 4 and panel.wrong.count() == 3
-    assert panel.correct.captions()[0] == "circle 99%" and panel.wrong.captions()[0] == "circle→square 99%"
+    assert panel.correct.captions()[0] == "circle\n99%" and panel.wrong.captions()[0] == "circle→square\n99%"
+    bottom = panel.matrix.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert [i for i, _ in bottom] == list(range(6)) and all(CLASSES[i].startswith(t.rstrip("…")) or t == str(i)
+                                                            for i, t in bottom)
     assert "predicted square with probability 99.0%" in panel.wrong.item(0).toolTip()
 
     later = evaluation(20, seed=1)
