@@ -34,6 +34,7 @@ POLL_MS = 3000  # rereading probes/ of a run that another process writes
 
 
 def drop_after(frames: dict[int, Any], step: int) -> None:
+    """Forget the rounds after ``step`` (keyed by step)."""
     for s in [s for s in frames if s > step]:
         del frames[s]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from types import SimpleNamespace
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, Qt, Signal

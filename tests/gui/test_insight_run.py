@@ -12,7 +12,6 @@ each step is compared, in a subprocess that loads the checkpoint with torch
 ``conv1.weight``; and the two epochs' images must differ."""
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
