@@ -18,7 +18,7 @@ import numpy as np
 
 CLASSES = ("circle", "square", "triangle", "cross", "ring", "star")
 NATIVE_SHAPE = (3, 32, 32)
-VERSION = 3  # bump when the drawing changes: it is part of the cache key
+VERSION = 4  # bump when the drawing changes: it is part of the cache key
 
 # How hard the images are, tuned against benchmarks/bench_data.py: a linear classifier on raw
 # pixels stays well under 60% while LeNet-5 with the sample project's SGD (lr 0.05, momentum
@@ -75,15 +75,18 @@ def _draw(y: np.ndarray, rng: np.random.Generator, h: int, w: int) -> np.ndarray
     n = len(y)
     f32 = np.float32
     side = min(h, w)
-    yy, xx = np.mgrid[0:h, 0:w].astype(f32) + f32(0.5)
-    yy, xx = yy[None], xx[None]
+    # pixel centres as a row and a column: per-image offsets and scales then work on these
+    # small vectors, and only the final sum of each expression is a full [n, H, W] array
+    xx = (np.arange(w, dtype=f32) + f32(0.5))[None, None, :]
+    yy = (np.arange(h, dtype=f32) + f32(0.5))[None, :, None]
     wh = np.array([w, h], f32)  # a float32 array: a Python list would promote to float64
 
     # -- background: a linear gradient between two nearby, nearly black colours
     c0 = rng.uniform(*BACKGROUND, (n, 3)).astype(f32)
     c1 = np.clip(c0 + rng.uniform(-GRADIENT, GRADIENT, (n, 3)).astype(f32), 0, 1)
     ang = rng.uniform(0, 2 * np.pi, n).astype(f32)
-    t = (np.cos(ang)[:, None, None] * (xx - w / 2) + np.sin(ang)[:, None, None] * (yy - h / 2)) / side + f32(0.5)
+    t = (np.cos(ang)[:, None, None] / side) * (xx - w / 2) + ((np.sin(ang)[:, None, None] / side) * (yy - h / 2)
+                                                              + f32(0.5))
     t = np.clip(t, 0, 1)[:, None]
     img = c0[:, :, None, None] + (c1 - c0)[:, :, None, None] * t
 
@@ -112,8 +115,9 @@ def _draw(y: np.ndarray, rng: np.random.Generator, h: int, w: int) -> np.ndarray
     rot = np.deg2rad(rng.uniform(-ROTATION, ROTATION, n)).astype(f32)
     cos, sin = np.cos(rot)[:, None, None], np.sin(rot)[:, None, None]
     r_ = radius[:, None, None]
-    dx, dy = xx - cx[:, None, None], yy - cy[:, None, None]
-    u, v = (dx * cos + dy * sin) / r_, (dy * cos - dx * sin) / r_
+    dx, dy = xx - cx[:, None, None], yy - cy[:, None, None]  # [n, 1, W] and [n, H, 1]
+    u = dx * (cos / r_) + dy * (sin / r_)
+    v = dy * (cos / r_) - dx * (sin / r_)
     sd = np.empty((n, h, w), f32)
     for k in range(len(CLASSES)):
         m = y == k
