@@ -51,6 +51,12 @@ def open_dataset(cfg: Mapping, *, input_shape: tuple[int, ...] | None = None, ba
     return ds
 
 
+def default_data_root() -> Path:
+    """Where torchvision datasets are looked for and downloaded when no data root is set."""
+    from engine.data.tvsets import default_data_root as root  # urllib, tarfile: only when needed
+    return root()
+
+
 def augment_preview(ds: Dataset, index: int, augment: Mapping[str, Any] | bool | None, count: int,
                     seed: int) -> list[np.ndarray]:
     """``count`` augmented versions (uint8 [H, W, C]) of training sample ``index``."""
@@ -61,4 +67,4 @@ def augment_preview(ds: Dataset, index: int, augment: Mapping[str, Any] | bool |
 
 
 __all__ = ["Dataset", "DatasetDescription", "DatasetError", "augment_options", "augment_preview", "cache_entries",
-           "cache_size", "clear_cache", "default_cache_dir", "describe_dataset", "open_dataset"]
+           "cache_size", "clear_cache", "default_cache_dir", "default_data_root", "describe_dataset", "open_dataset"]
