@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from torch import nn
 
 from engine.errors import ExplainError, LayerStudioError, RunDirError
@@ -145,7 +144,3 @@ def _load(run: RunDir, path: Path) -> RunModel:
 def clear_cache() -> None:
     _cache.clear()
 
-
-def no_grad_logits(model: nn.Module, x: np.ndarray) -> torch.Tensor:
-    with torch.no_grad():
-        return model(torch.from_numpy(np.ascontiguousarray(x, np.float32))[None])[0]

@@ -24,6 +24,8 @@ class ProbeSchedule:
         self._round_t0 = 0.0
         self._spent = 0.0  # seconds the probes of the current round took
         self.rounds = 0
+        self.total_s = 0.0  # seconds of every probe so far (the warm-up round included)
+        self.warmup_s = 0.0
 
     def is_round(self, step: int) -> bool:
         """True for every probe asking at the step where a round is due (and only then)."""
@@ -39,9 +41,12 @@ class ProbeSchedule:
 
     def spent(self, seconds: float) -> None:
         """A probe of the current round took ``seconds``: keep the share under the budget."""
+        seconds = max(0.0, seconds)
+        self.total_s += seconds
         if self.rounds <= 1:
-            return  # warm-up
-        self._spent += max(0.0, seconds)
+            self.warmup_s += seconds
+            return
+        self._spent += seconds
         self._next = self._round_t0 + max(self.period_s, self._spent / self.budget)
 
     def set_period(self, period_s: float) -> None:

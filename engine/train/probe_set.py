@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-PROBE_BATCH = 64  # samples of the probe batch
+PROBE_BATCH = 32  # samples of the probe batch (dead units): a third of a training step to run
 
 
 @dataclass

@@ -5,7 +5,7 @@ The update ratio is measured on the optimizer step that really happens (momentum
 and all): at a probe round the weights are copied on the device, and after the next step the
 round is completed with that step's gradients and ||w_after - w_before|| / ||w_before||.
 Norms come from ``torch._foreach_norm``, are combined per node on the device and reach the
-host in one copy per round. Dead units are counted on the probe batch (64 validation samples)
+host in one copy per round. Dead units are counted on the probe batch (32 validation samples)
 in eval mode: a unit (a channel of a feature map, or a feature) is dead when it is never
 positive for any sample at any position."""
 from __future__ import annotations
