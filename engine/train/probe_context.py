@@ -1,12 +1,16 @@
 """What the live probe callbacks of one run share: the live settings, the schedule of probe
 rounds, the probe set, the writer of probes/ and the graph's node ids.
 
-Each probe callback asks ``round(trainer, step)`` after every optimizer step; that applies the
-app's setting changes (logging refused ones once), and says whether a probe round is due. The
-probes run on the uncompiled, unwrapped module (never DDP's or torch.compile's wrapper)."""
+Each probe callback asks ``due(trainer, step, kind)`` after every optimizer step; that applies
+the app's setting changes (logging refused ones once), and says whether a probe round is due and
+that kind is on. The probe then runs inside ``running(trainer, kind)``, which charges its time to
+the schedule and turns that kind off for the rest of the run if it fails: a probe never ends a
+training run. The probes run on the unwrapped module (never DDP's or torch.compile's wrapper)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
 
 from engine.explain.model_state import unwrap
 from engine.runs import events as ev
@@ -31,6 +35,7 @@ class ProbeContext:
         self._probe_set: ProbeSet | None = None
         self._probe_set_failed = False
         self._warned: set[str] = set()
+        self.failed: set[str] = set()  # kinds turned off after an error
 
     # -- every step ------------------------------------------------------------------------------
     def round(self, trainer: "Trainer", step: int) -> bool:
@@ -44,6 +49,26 @@ class ProbeContext:
             if changed - {"period_s", "enabled"} or ("enabled" in changed and self.config["enabled"]):
                 self.schedule.due_now()  # the user wants to see the new choice now
         return self.config["enabled"] and self.schedule.is_round(step)
+
+    def due(self, trainer: "Trainer", step: int, kind: str) -> bool:
+        """``round`` (every probe calls it every step), and the kind is on and working."""
+        return self.round(trainer, step) and self.config[kind] and kind not in self.failed
+
+    @contextmanager
+    def running(self, trainer: "Trainer", kind: str, *, charge: bool = True) -> Iterator[None]:
+        """Run one probe: time charged to the schedule (unless ``charge`` is false), an error
+        logged once and that kind turned off."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        except Exception as e:  # a probe's bug or its out-of-memory must not end the run
+            self.failed.add(kind)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            trainer.log(f"probes: the {kind.replace('_', ' ')} probe failed and is off for the rest of this run "
+                        f"({type(e).__name__}: {first})", "warning")
+        finally:
+            if charge:
+                self.schedule.spent(time.perf_counter() - t0)
 
     def module(self, trainer: "Trainer") -> "nn.Module":
         return unwrap(trainer.model)

@@ -69,24 +69,28 @@ class EvaluationProbe(Callback):
         self._top: TopConfident | None = None
 
     def _active(self) -> bool:
-        return self.ctx.config["enabled"] and self.ctx.config["evaluation"]
+        return self.ctx.config["enabled"] and self.ctx.config["evaluation"] and "evaluation" not in self.ctx.failed
 
     def on_validation_start(self, trainer, epoch: int) -> None:
         self._top = TopConfident(GALLERY, trainer.device) if self._active() else None
 
     def on_validation_batch(self, trainer, x, y, logits) -> None:
         if self._top is not None:
-            self._top.add(logits, y)
+            with self.ctx.running(trainer, "evaluation", charge=False):
+                self._top.add(logits, y)
+            if "evaluation" in self.ctx.failed:
+                self._top = None
 
     def on_validation_end(self, trainer, event: ev.Validation) -> None:
         top, self._top = self._top, None
         if top is None:
             return
         # not charged to the probe schedule: it comes with each validation, not every few seconds
-        out = self.build(trainer, event, top)
-        if self.ctx.writer is not None:
-            self.ctx.writer.evaluation(out)
-        trainer.emit(out)
+        with self.ctx.running(trainer, "evaluation", charge=False):
+            out = self.build(trainer, event, top)
+            if self.ctx.writer is not None:
+                self.ctx.writer.evaluation(out)
+            trainer.emit(out)
 
     def build(self, trainer, event: ev.Validation, top: TopConfident) -> ev.Evaluation:
         cm = np.asarray(event.confusion, np.int64)

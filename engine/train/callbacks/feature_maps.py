@@ -14,7 +14,6 @@ from engine.runs import events as ev
 from engine.train.callbacks.base import Callback
 from engine.train.capture import capture, evaluating
 from engine.train.probe_context import ProbeContext
-from engine.train.probe_schedule import Timer
 
 MAX_CHANNELS = 64
 MAX_SIDE = 64
@@ -56,9 +55,9 @@ class FeatureMapsProbe(Callback):
 
     def on_batch_end(self, trainer, position) -> None:
         ctx = self.ctx
-        if not ctx.round(trainer, position.step) or not ctx.config["feature_maps"]:
+        if not ctx.due(trainer, position.step, "feature_maps"):
             return
-        with Timer(ctx.schedule):
+        with ctx.running(trainer, "feature_maps"):
             event = self.probe(trainer)
             if event is not None:
                 if ctx.writer is not None:

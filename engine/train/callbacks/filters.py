@@ -10,7 +10,6 @@ import torch
 from engine.runs import events as ev
 from engine.train.callbacks.base import Callback
 from engine.train.probe_context import ProbeContext
-from engine.train.probe_schedule import Timer
 
 CONV_TYPES = ("Conv1d", "Conv2d", "ConvTranspose2d")
 MAX_LAYERS = 16
@@ -51,9 +50,9 @@ class FiltersProbe(Callback):
 
     def on_batch_end(self, trainer, position) -> None:
         ctx = self.ctx
-        if not ctx.round(trainer, position.step) or not ctx.config["filters"]:
+        if not ctx.due(trainer, position.step, "filters"):
             return
-        with Timer(ctx.schedule):  # sending and writing count too: they hold the training thread
+        with ctx.running(trainer, "filters"):  # sending and writing count too: they hold the training thread
             events = self.probe(trainer)
             if ctx.writer is not None and events:
                 ctx.writer.filters(events)

@@ -19,7 +19,6 @@ from engine.runs import events as ev
 from engine.train.callbacks.base import Callback
 from engine.train.capture import capture, evaluating
 from engine.train.probe_context import ProbeContext
-from engine.train.probe_schedule import Timer
 
 RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Hardswish")
 VANISHING_RELATIVE = 1e-4  # of the last layer's gradient norm
@@ -89,14 +88,14 @@ class LayerHealthProbe(Callback):
     def on_batch_end(self, trainer, position) -> None:
         ctx = self.ctx
         if self._before is not None:  # the step after a round: finish it
-            with Timer(ctx.schedule):
+            with ctx.running(trainer, "health"):
                 event = self.finish(trainer)
                 if ctx.writer is not None:
                     ctx.writer.health(event)
                 trainer.emit(event)
             return
-        if ctx.round(trainer, position.step) and ctx.config["health"]:
-            with Timer(ctx.schedule):
+        if ctx.due(trainer, position.step, "health"):
+            with ctx.running(trainer, "health"):
                 self.start(trainer)
 
     def on_fit_end(self, trainer, event) -> None:

@@ -20,7 +20,6 @@ from engine.explain.probes import run_probes
 from engine.runs import events as ev
 from engine.train.callbacks.base import Callback
 from engine.train.probe_context import ProbeContext
-from engine.train.probe_schedule import Timer
 
 
 def saliency_only(module: torch.nn.Module, x: torch.Tensor, labels: np.ndarray, max_side: int = 64):
@@ -51,9 +50,9 @@ class SaliencyProbe(Callback):
 
     def on_batch_end(self, trainer, position) -> None:
         ctx = self.ctx
-        if not ctx.round(trainer, position.step) or not ctx.config["saliency"]:
+        if not ctx.due(trainer, position.step, "saliency"):
             return
-        with Timer(ctx.schedule):
+        with ctx.running(trainer, "saliency"):
             event, result = self.probe(trainer)
             if event is None:
                 return

@@ -84,3 +84,12 @@ def test_big_convolutions_are_cut_to_64_channels():
     assert filters["conv2d1"].hist_counts.sum() == w.size  # statistics of the whole layer
     fm = of(events, "feature_maps")[-1]
     assert fm.layer == "conv2d0" and fm.maps.shape == (64, 32, 32) and fm.shape == [80, 32, 32]
+
+
+def test_a_failing_probe_is_turned_off_with_a_warning_and_the_run_goes_on(monkeypatch):
+    from engine.train.callbacks import filters
+    monkeypatch.setattr(filters, "histogram", lambda w: 1 / 0)
+    _, events, finished = train(lenet(epochs=1))
+    assert not of(events, "filters") and of(events, "saliency") and of(events, "health")
+    (warning,) = [e.message for e in of(events, "log") if "filters probe failed" in e.message]
+    assert "ZeroDivisionError" in warning and "off for the rest of this run" in warning
