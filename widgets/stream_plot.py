@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QGraphicsItem, QLabel
 
 from widgets.peak_pyramid import PeakPyramid
 from widgets.smoothing import ema
@@ -144,6 +144,9 @@ class StreamPlot(pg.PlotWidget):
             item.setLabel("left", y_label)
         for axis in ("left", "bottom"):
             item.getAxis(axis).enableAutoSIPrefix(False)
+            # an axis (with its grid lines, under every curve) repaints from a pixmap when a curve
+            # changes; its text is drawn again only when the range moves
+            item.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.vb = item.getViewBox()
         self.vb.disableAutoRange()  # the plot follows the data itself (see _frame)
         self.vb.sigRangeChangedManually.connect(self._user_moved)
@@ -154,6 +157,7 @@ class StreamPlot(pg.PlotWidget):
         self.antialias = False
         self._dirty = True
         self._drawn: tuple | None = None  # (x0, x1, width) of the last redraw
+        self._range_set: tuple | None = None  # the range the view was last told to follow
         self.frames = 0  # redraws done (tests, benchmarks)
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
@@ -201,6 +205,7 @@ class StreamPlot(pg.PlotWidget):
             self.log_y = on
             self.getPlotItem().setLogMode(False, on)
             self.follow = True
+            self._range_set = None
             self._dirty = True
 
     def set_antialias(self, on: bool) -> None:
@@ -244,7 +249,10 @@ class StreamPlot(pg.PlotWidget):
         if self.follow:
             y0, y1 = self._y_bounds(visible)
             pad_x = (x1 - x0) * 0.01
-            self.vb.setRange(xRange=(x0 - pad_x, x1 + pad_x), yRange=(y0, y1), padding=0.04)
+            wanted = (x0 - pad_x, x1 + pad_x, y0, y1)
+            if wanted != self._range_set:  # an unchanged range redraws nothing (axes, grid, text)
+                self._range_set = wanted
+                self.vb.setRange(xRange=wanted[:2], yRange=wanted[2:], padding=0.04)
             self._drawn = (x0, x1, width)
 
     def _y_bounds(self, visible: list[StreamSeries]) -> tuple[float, float]:
@@ -268,6 +276,7 @@ class StreamPlot(pg.PlotWidget):
 
     def _user_moved(self, *_) -> None:
         self.follow = False
+        self._range_set = None
         self._dirty = True
 
     def _range_changed(self, *_) -> None:

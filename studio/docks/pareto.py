@@ -54,6 +54,7 @@ class ParetoPanel(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.note)
         self.points: list[tuple[RunHandle, float, float]] = []
+        self._signature: list | None = None
         self.front_runs: list[RunHandle] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -84,6 +85,10 @@ class ParetoPanel(QWidget):
             acc = h.best_accuracy()
             if acc is not None and h.flops:
                 points.append((h, float(h.flops), acc))
+        signature = [(id(h), f, a, h is current) for h, f, a in points]
+        if signature == self._signature:
+            return  # nothing moved: no repaint
+        self._signature = signature
         self.points = points
         front = pareto_front([(f, a) for _h, f, a in points])
         self.front_runs = [points[i][0] for i in front]
