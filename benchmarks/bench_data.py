@@ -41,13 +41,15 @@ def bench_gen(runs: int) -> None:
     from engine.data.shapes import generate_shapes
     from engine.schema.dataset import DATASET_SETTINGS
     size = next(s.param.default for s in DATASET_SETTINGS if s.key == "size")
-    times = []
+    times, cpu = [], []
     for i in range(runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         generate_shapes(size, seed=i)
         times.append(time.perf_counter() - t)
-    print(f"shapes generation, {size:,} images ({int(size * 0.8):,} training): {spread(times)} s; "
-          f"{size / statistics.median(times):,.0f} images/s")
+        cpu.append(time.process_time() - c)
+    print(f"shapes generation, {size:,} images ({int(size * 0.8):,} training): wall {spread(times)} s "
+          f"({size / statistics.median(times):,.0f} images/s); CPU time (all threads) {spread(cpu)} s; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 # -- difficulty --------------------------------------------------------------------------------
