@@ -100,7 +100,7 @@ class ProbeContext:
     def node_type(self, node: str) -> str:
         return self.graph.nodes[node].type
 
-    def warn_once(self, trainer: "Trainer", key: str, message: str) -> None:
+    def warn_once(self, trainer: "Trainer", key: str, message: str, level: str = "warning") -> None:
         if key not in self._warned:
             self._warned.add(key)
-            trainer.log(f"probes: {message}", "warning")
+            trainer.log(f"probes: {message}", level)

@@ -50,15 +50,13 @@ class TopConfident:
 
 def gallery(ds, split: str, rows: np.ndarray) -> dict[str, np.ndarray]:
     """One gallery from its [4, k] rows; images read from the dataset (uint8 [n, H, W, C])."""
-    keep = rows[0] >= 0
+    keep = (rows[0] >= 0) & ds.is_image  # signals have no pictures: their galleries are empty
     conf, pos, pred, true = rows[:, keep]
-    pos = pos.astype(np.int64)
     x, _ = ds.arrays(split)
-    if ds.is_image and len(pos):
-        images = np.stack([np.asarray(x[i]).transpose(1, 2, 0) for i in pos])
-    else:
-        c, *hw = ds.sample_shape if ds.is_image else (1, 1, 1)
-        images = np.zeros((0, *hw, c), np.uint8)  # signals have no pictures: empty galleries
+    c, *hw = ds.sample_shape if ds.is_image else (1, 1, 1)
+    images = np.zeros((len(pos), *hw, c), np.uint8)
+    for j, i in enumerate(pos.astype(np.int64)):
+        images[j] = np.asarray(x[i]).transpose(1, 2, 0)
     return {"images": images, "true": true.astype(np.int64), "pred": pred.astype(np.int64),
             "prob": conf.astype(np.float32)}
 

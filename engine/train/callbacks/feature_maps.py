@@ -68,7 +68,8 @@ class FeatureMapsProbe(Callback):
         ctx = self.ctx
         ps = ctx.probe_set(trainer)
         if ps is None or ps.images is None:
-            ctx.warn_once(trainer, "feature_maps:no-images", "feature maps are shown for image datasets only")
+            ctx.warn_once(trainer, "feature_maps:no-images", "feature maps are shown for image datasets only",
+                          "info")
             return None
         layer = ctx.config["feature_layer"] or default_layer(ctx)
         if layer is None:

@@ -79,7 +79,8 @@ class SaliencyProbe(Callback):
         ctx = self.ctx
         ps = ctx.probe_set(trainer)
         if ps is None or ps.images is None:
-            ctx.warn_once(trainer, "saliency:no-images", "saliency maps are shown for image datasets only")
+            ctx.warn_once(trainer, "saliency:no-images", "saliency maps are shown for image datasets only",
+                          "info")
             return None, None
         module = ctx.module(trainer)
         labels = ps.labels[:ps.count]

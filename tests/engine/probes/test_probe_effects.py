@@ -93,3 +93,20 @@ def test_a_failing_probe_is_turned_off_with_a_warning_and_the_run_goes_on(monkey
     assert not of(events, "filters") and of(events, "saliency") and of(events, "health")
     (warning,) = [e.message for e in of(events, "log") if "filters probe failed" in e.message]
     assert "ZeroDivisionError" in warning and "off for the rest of this run" in warning
+
+
+def test_signals_get_filters_health_and_evaluation_without_pictures():
+    import json
+
+    from .conftest import ROOT
+    doc = json.loads((ROOT / "assets" / "templates" / "signal_1d.json").read_text())
+    doc["dataset"]["size"] = 192
+    doc["training"].update({"epochs": 1, "device": "cpu", "threads": 1, "batch_size": 32})
+    _, events, _ = train(doc)
+    conv1 = [e for e in of(events, "filters") if e.layer == "conv1"][-1]
+    assert conv1.weights.ndim == 3 and conv1.weights.shape[:2] == (16, 1)
+    e = of(events, "evaluation")[-1]
+    assert all(len(v) == 0 for v in e.confident_wrong.values()) and e.confusion.sum() > 0
+    assert of(events, "health") and not of(events, "saliency") and not of(events, "probe_images")
+    notes = [e for e in of(events, "log") if e.message.startswith("probes:")]
+    assert len(notes) == 2 and all(e.level == "info" for e in notes)
