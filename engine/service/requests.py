@@ -21,6 +21,8 @@ HANDLERS: dict[str, str] = {
     "activation_max": "engine.service.handlers.activation_max:handle",
     "export": "engine.service.handlers.export:handle",
     "import_model": "engine.service.handlers.import_model:handle",
+    "overfit_batch": "engine.service.handlers.sanity:overfit_batch",
+    "gradcheck": "engine.service.handlers.sanity:gradcheck",
 }
 
 

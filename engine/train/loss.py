@@ -12,7 +12,7 @@ PROBABILITY_LAYERS = ("Softmax", "LogSoftmax", "Softmin", "Sigmoid")
 
 
 def make_loss(cfg: Mapping[str, Any]) -> torch.nn.Module:
-    return LOSSES[cfg["loss"]]()
+    return LOSSES[cfg["loss"]](label_smoothing=cfg.get("label_smoothing", 0.0))
 
 
 def final_softmax_warning(output_type: str | None, output_id: str | None, loss: str) -> str | None:

@@ -38,26 +38,32 @@ from engine.runs.metrics import keep_rows
 from engine.runs.status import effective_state, read_status
 from engine.schema import resolve_dataset, resolve_training
 from engine.schema.base import set_path, to_nested
-from engine.train import preflight
+from engine.train import ddp, preflight
 from engine.train.callbacks import Callback, CallbackList, Checkpointing, EarlyStopping, RunRecorder
+from engine.train.callbacks.ema import EMAUpdate
 from engine.train.checkpoint import load_checkpoint, save_checkpoint
 from engine.train.control import Control
 from engine.train.device import available_memory, resolve_device
+from engine.train.ema import EMA
 from engine.train.errors import CheckpointWriteError, NonFiniteError
+from engine.train.finetune import load_init_from
 from engine.train.host_malloc import keep_freed_memory
+from engine.train.init import init_weights
 from engine.train.loop import Position, evaluate, train_one_epoch
 from engine.train.loss import final_softmax_warning, make_loss
 from engine.train.metrics import StepMetrics
 from engine.train.optim import make_optimizer
+from engine.train.options import check_options
 from engine.train.probe_callbacks import probe_callbacks
 from engine.train.probe_config import ProbeConfig
 from engine.train.rng import capture_rng, restore_rng, seed_everything
 from engine.train.schedule import is_per_step, make_scheduler
+from engine.train.speed import apply_layout, compiled
 from engine.train.step import TrainStep
 
 CONFIG_FORMAT = "layerstudio-run-config"
 #: the command-line options that override training settings
-OVERRIDES = {"epochs": "epochs", "batch_size": "batch_size", "device": "device"}
+OVERRIDES = {"epochs": "epochs", "batch_size": "batch_size", "device": "device", "init_from": "init_from.run"}
 
 
 class Trainer:
@@ -84,6 +90,10 @@ class Trainer:
         self.probe_config = ProbeConfig()
         # under torchrun every process trains; only rank 0 writes the run directory
         self.rank = int(os.environ.get("RANK", "0"))
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.notes: list[str] = []  # logged (info) when the run starts, as the warnings are
+        self.init_report = None  # engine.train.finetune.InitReport when training.init_from is set
+        self.ema: EMA | None = None
         self.callbacks = CallbackList(callbacks)
         self.position = Position()
         self.epochs: int = self.cfg["epochs"]
@@ -126,6 +136,12 @@ class Trainer:
         preflight.check_graph(inference)
         input_id = self.project.input_node()
         self.device = resolve_device(cfg["device"])
+        if self.world_size > 1:
+            ddp.check_batch(cfg, self.world_size)
+        self.warnings += check_options(cfg, self.device, world_size=self.world_size,
+                                       writes_run=self.run is not None and self.rank == 0)
+        if self.world_size > 1:
+            self.device = ddp.init_distributed(self.device)
         if self.device.type == "cpu":
             keep_freed_memory()  # steps reuse their buffers instead of page-faulting them in again
         if cfg.get("threads"):
@@ -138,15 +154,20 @@ class Trainer:
         preflight.check_output(inference, ds.num_classes, self.classes)
         seed = cfg["seed"]
         # augmentation, residency and workers come from the dataset section (augment=None)
-        self.train_source = make_batch_source(ds, "train", batch_size=cfg["batch_size"], device=self.device,
-                                              seed=seed, train=True, augment=None)
+        # under DDP each process takes its share of every global batch (the same order everywhere)
+        train_source = functools.partial(ddp.ShardedBatchSource, rank=self.rank, world=self.world_size) \
+            if self.world_size > 1 else make_batch_source
+        self.train_source = train_source(ds, "train", batch_size=cfg["batch_size"], device=self.device,
+                                         seed=seed, train=True, augment=None)
         val = make_batch_source(ds, "val", batch_size=cfg["batch_size"], device=self.device, seed=seed,
                                 train=False, augment=False)
         self.val_source = val if val.num_samples > 0 else None
         if self.train_source.num_samples == 0:
             raise ConfigError("the dataset has no training samples (is dataset.val_fraction too high?)",
                               key="dataset.val_fraction")
-        batch = min(cfg["batch_size"], self.train_source.num_samples)
+        # what one forward pass holds: a process's share of the batch, one micro-batch of it
+        batch = max(min(cfg["batch_size"], self.train_source.num_samples)
+                    // (self.world_size * cfg["gradient.accumulation"]), 1)
         preflight.check_memory(preflight.estimate_memory(inference, cfg, batch), available_memory(self.device),
                                str(self.device), cfg["batch_size"])
         out = preflight.output_node(inference)
@@ -155,12 +176,30 @@ class Trainer:
             self.warnings.append(warning)
 
         seed_everything(seed)
-        self.model = build_module(graph).to(self.device)
+        self.model = build_module(graph)
+        init_weights(self.model, cfg["init"])
+        if cfg["init_from.run"] and self.resume_from is None:  # a resume has its own weights
+            self.init_report = load_init_from(self.model, graph, cfg, self.base_dir)
+            self.notes += self.init_report.lines()
+        self.model.to(self.device)
+        apply_layout(self.model, cfg, self.device)
         self.criterion = make_loss(cfg)
         self.optimizer = make_optimizer(self.model, cfg)
         self.batches_per_epoch = self.train_source.batches_per_epoch
         self.scheduler = make_scheduler(self.optimizer, cfg, self.batches_per_epoch)
-        self.step_fn = TrainStep(self.model, self.criterion, self.optimizer)
+        # what the step runs: the module, wrapped for DDP and/or compiled; everything else
+        # (evaluation, probes, checkpoints) uses the plain module
+        self.train_model = ddp.wrap(self.model, self.device) if self.world_size > 1 else self.model
+        if cfg["compile"]:
+            self.train_model = compiled(self.train_model)
+        self.step_fn = TrainStep(self.train_model, self.criterion, self.optimizer, clip_norm=cfg["gradient.clip_norm"],
+                                 accumulation=cfg["gradient.accumulation"], precision=cfg["mixed_precision"],
+                                 device=self.device, channels_last=cfg["channels_last"],
+                                 on_first_step=self._compiled if cfg["compile"] else None)
+        if cfg["ema.decay"] > 0:
+            self.ema = EMA(self.model, cfg["ema.decay"])
+        self.eval_model = self.ema.module if self.ema is not None else self.model
+        self._skipped_reported = 0
         self.metrics = StepMetrics(self.device)
         self._add_standard_callbacks()
         if self.resume_from is not None:
@@ -172,11 +211,19 @@ class Trainer:
         """The run's own callbacks go first: when a listener hears of a checkpoint or of the end,
         the run directory already says so."""
         cfg = self.cfg
-        standard: list[Callback] = []
+        standard: list[Callback] = [EMAUpdate(self.ema)] if self.ema is not None else []
+        if self.world_size > 1 and isinstance(self.control, ddp.AgreedControl):
+            from engine.train.callbacks.stop_agreement import StopAgreement
+            from engine.train.launch import STOP_FILE
+            standard.append(StopAgreement(self.control, group=ddp.control_group(),
+                                          stop_file=self.run.path / STOP_FILE if self.run and self.rank == 0 else None))
         if self.run is not None and self.rank == 0:
             standard.append(RunRecorder(self.run, epochs=self.epochs, resumed=self.resume_from is not None))
             standard.append(Checkpointing(self.run.checkpoints, keep_last=cfg["checkpoint.keep_last"],
                                           every=cfg["checkpoint.every"], monitor=cfg["monitor"]))
+            if cfg["tensorboard"]:
+                from engine.train.callbacks.tensorboard import FOLDER, TensorBoard
+                standard.append(TensorBoard(self.run.path / FOLDER))
         if cfg["early_stopping.patience"] > 0:
             standard.append(EarlyStopping(cfg["monitor"], cfg["early_stopping.patience"],
                                           cfg["early_stopping.min_delta"]))
@@ -208,6 +255,8 @@ class Trainer:
                 "train_samples": self.train_source.num_samples,
                 "val_samples": self.val_source.num_samples if self.val_source else 0,
                 "batches_per_epoch": self.batches_per_epoch, "params": self.num_params(),
+                "world_size": self.world_size,
+                "init_from": self.init_report.as_dict() if self.init_report else None,
                 "torch": str(torch.__version__), "written": time.time(),
                 # what classify/attributions need to preprocess an image like training did
                 "normalization": {"mean": [float(v) for v in self.dataset.mean],
@@ -219,7 +268,11 @@ class Trainer:
     # -- checkpoints --------------------------------------------------------------------------
     def checkpoint_state(self) -> dict[str, Any]:
         m = self.metrics
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+        # "model" holds the weights validation measured (the moving average when training.ema
+        # is on: what export and fine-tuning want); "train_model" then the trained ones
+        weights = {"model": self.ema.state_dict(), "train_model": self.model.state_dict()} if self.ema else \
+            {"model": self.model.state_dict()}
+        return {**weights, "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "rng": capture_rng(),
                 "position": self.position.as_dict(),
                 "epoch_totals": {"loss_sum": m.epoch_loss_sum, "correct": m.epoch_correct, "count": m.epoch_count,
@@ -231,7 +284,9 @@ class Trainer:
 
     def _restore(self, state: dict[str, Any]) -> None:
         try:
-            self.model.load_state_dict(state["model"])
+            self.model.load_state_dict(state.get("train_model", state["model"]))
+            if self.ema is not None:
+                self.ema.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
         except (KeyError, RuntimeError, ValueError) as e:
@@ -287,6 +342,7 @@ class Trainer:
     def _flush(self) -> None:
         event = self.metrics.flush(self.position.epoch + 1)
         if event is not None:
+            event.images_per_s *= self.world_size  # every process trains on as many images as rank 0
             self.callbacks.call("on_metrics", self, event)
         if self.metrics.first_bad_step is not None:
             raise NonFiniteError(self.metrics.first_bad_step, "loss")
@@ -320,6 +376,8 @@ class Trainer:
             self.callbacks.call("on_fit_start", self, self.started_event())
             for w in self.warnings:
                 self.log(w, "warning")
+            for note in self.notes:
+                self.log(note)
             self._set_state("running")
             while self.position.epoch < self.epochs and not self.finish_early:
                 if not self._run_epoch():
@@ -373,7 +431,9 @@ class Trainer:
         m = self.metrics
         self.callbacks.call("on_train_epoch_end", self, ev.EpochEnd(
             epoch=number, epochs=self.epochs, step=pos.step, loss=m.epoch_loss, accuracy=m.epoch_accuracy,
-            images_per_s=m.epoch_count / max(seconds, 1e-9), seconds=seconds, lr=self.step_fn.lr))
+            images_per_s=m.epoch_count * self.world_size / max(seconds, 1e-9), seconds=seconds, lr=self.step_fn.lr))
+        if self.step_fn.scaler is not None:
+            self._report_skipped_steps()
         if per_step is None:
             self.scheduler.step()
         if self.val_source is not None and (number % cfg["val_every"] == 0 or number == self.epochs):
@@ -386,9 +446,21 @@ class Trainer:
     def _validate(self, number: int) -> None:
         self.callbacks.call("on_validation_start", self, number)
         hooks = [functools.partial(fn, self) for fn in self.callbacks.bound("on_validation_batch")]
-        loss, acc, confusion = evaluate(self.model, self.criterion, self.val_source, len(self.classes), self.device,
+        loss, acc, confusion = evaluate(self.eval_model, self.criterion, self.val_source, len(self.classes), self.device,
                                         batch_hooks=hooks)
         event = ev.Validation(epoch=number, step=self.position.step, loss=loss, accuracy=acc, confusion=confusion,
                               classes=list(self.classes))
         self.last_validation = event
         self.callbacks.call("on_validation_end", self, event)
+
+    # -- speed options ------------------------------------------------------------------------
+    def _compiled(self, seconds: float) -> None:
+        self.log(f"torch.compile: the first step took {seconds:.1f} s (compiling the model)")
+
+    def _report_skipped_steps(self) -> None:
+        """fp16's GradScaler skips a step whose gradients overflowed; say so once per epoch."""
+        skipped = int(self.step_fn.skipped_steps)  # one read per epoch
+        if skipped > self._skipped_reported:
+            self.log(f"fp16: {skipped} optimizer step(s) skipped so far (inf/NaN gradients; loss scale now "
+                     f"{self.step_fn.scaler.get_scale():g})", "warning" if skipped > 0.1 * self.position.step else "info")
+            self._skipped_reported = skipped

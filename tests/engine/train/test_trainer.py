@@ -262,7 +262,7 @@ def _no_run(tmp_path):
 @pytest.mark.parametrize("training,key", [
     ({"optimizer": {"lr": -1}}, "training.optimizer.lr"),
     ({"batch_size": 0}, "training.batch_size"),
-    ({"optimizer": {"type": "Adagrad"}}, "training.optimizer.type"),
+    ({"optimizer": {"type": "LBFGS"}}, "training.optimizer.type"),
     ({"optimizer": {"type": "Adam", "momentum": 0.9}}, "training.optimizer.momentum"),
     ({"device": "tpu"}, "training.device"),
 ])
