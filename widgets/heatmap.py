@@ -12,18 +12,21 @@ with levels given; maps float ``[h, w]``, shown with levels (0, 1) unless told o
 """
 from __future__ import annotations
 
+import html
 from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QSizePolicy
 
 VIEWS = ("image", "heatmap", "overlay")
 VIEW_TITLES = {"image": "image", "heatmap": "heat map", "overlay": "overlay"}
 COLORMAPS = ("inferno", "viridis", "turbo", "plasma", "CET-L4")
 DEFAULT_COLORMAP = "inferno"
-DEFAULT_ALPHA = 0.6
+DEFAULT_ALPHA = 0.8
+OVERLAY_IMAGE_OPACITY = 0.55
 
 
 def lookup_table(name: str = DEFAULT_COLORMAP, alpha: float | None = None) -> np.ndarray:
@@ -66,15 +69,22 @@ def as_displayable(image: np.ndarray) -> np.ndarray:
 
 
 class Caption(pg.LabelItem):
-    """A label that asks for its height only: cells stay the same width whatever their text
-    (a long caption may reach into the gap beside it)."""
+    """A label that asks for one dimension only, so that every cell gets the same size whatever
+    its text: ``free="width"`` for captions under cells (a long one may reach into the gap beside
+    it), ``free="height"`` for view titles written up the side."""
+
+    def __init__(self, text: str = "", free: str = "width", **kw) -> None:
+        self.free = free
+        super().__init__(text, **kw)
 
     def updateMin(self) -> None:
         super().updateMin()
-        height = self.itemRect().height()
-        self.setMinimumWidth(0)
-        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, height)
-        self._sizeHint[Qt.SizeHint.PreferredSize] = (0, height)
+        rect = self.itemRect()
+        w, h = (0.0, rect.height()) if self.free == "width" else (rect.width(), 0.0)
+        self.setMinimumWidth(w)
+        self.setMinimumHeight(h)
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (w, h)
+        self._sizeHint[Qt.SizeHint.PreferredSize] = (w, h)
         self.updateGeometry()
 
 
@@ -82,8 +92,9 @@ class HeatmapCell:
     """One sample: an image view, a heat-map view and an overlay view (any of them may be
     left out of the grid), plus a caption. Owned by ``HeatmapGrid``."""
 
-    def __init__(self, views: Sequence[str], caption_sets_width: bool = False) -> None:
+    def __init__(self, views: Sequence[str]) -> None:
         self.boxes: dict[str, pg.ViewBox] = {}
+        self.backdrop: QGraphicsRectItem | None = None
         self.base: dict[str, pg.ImageItem] = {}  # the image under "image" and "overlay"
         self.heat: dict[str, pg.ImageItem] = {}  # the map in "heatmap" and "overlay"
         for view in views:
@@ -95,14 +106,21 @@ class HeatmapCell:
                 item = pg.ImageItem(axisOrder="row-major")
                 box.addItem(item)
                 self.base[view] = item
+                if view == "overlay":  # the image dimmed towards black: a bright one would hide the map
+                    self.backdrop = QGraphicsRectItem(0, 0, 1, 1)
+                    self.backdrop.setBrush(QColor("black"))
+                    self.backdrop.setPen(QPen(Qt.PenStyle.NoPen))
+                    self.backdrop.setZValue(-1)
+                    box.addItem(self.backdrop)
+                    item.setOpacity(OVERLAY_IMAGE_OPACITY)
             if view in ("heatmap", "overlay"):
                 item = pg.ImageItem(axisOrder="row-major")
                 item.setZValue(1)
                 box.addItem(item)
                 self.heat[view] = item
-        label = pg.LabelItem if caption_sets_width else Caption
-        self.caption = label("", size="8pt", justify="center")
+        self.caption = Caption("", size="8pt", justify="center")
         self.caption.setMinimumHeight(14)
+        self.caption_text = ""
         self.image_shape: tuple[int, int] | None = None
         self.map_shape: tuple[int, int] | None = None
 
@@ -142,11 +160,15 @@ class HeatmapCell:
             item.setLookupTable(fading if view == "overlay" else opaque)
 
     def set_caption(self, text: str, color: str | QColor | None = None) -> None:
-        self.caption.setText(text, color=color)
+        """Plain text (newlines break lines; no markup)."""
+        self.caption_text = text
+        self.caption.setText(html.escape(text).replace("\n", "<br>"), color=color)
 
     def _fit(self) -> None:
         """Stretch the map over the image; frame each view on what it shows."""
         h, w = self.image_shape or self.map_shape or (1, 1)
+        if self.backdrop is not None:
+            self.backdrop.setRect(0, 0, w, h)
         if self.map_shape is not None:
             for item in self.heat.values():
                 item.setRect(QRectF(0, 0, w, h))
@@ -190,39 +212,69 @@ class HeatmapGrid(pg.GraphicsLayoutWidget):
         self.ci.setSpacing(3)
         self._text_color = self.palette().text().color()
         self._title_items: list[pg.LabelItem] = []
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self._build(0)
 
     # -- layout ----------------------------------------------------------------------
     def _build(self, n: int) -> None:
         self.ci.clear()
-        self.cells = [HeatmapCell(self.views, caption_sets_width=self.orientation == "rows") for _ in range(n)]
+        self.cells = [HeatmapCell(self.views) for _ in range(n)]
         self._title_items: list[pg.LabelItem] = []
         if not n:
             return
+        columns = self.orientation == "columns"
+        grid = self.ci.layout
         show_titles = len(self.views) > 1 or any(self._titles)
         for v, view in enumerate(self.views):
             if show_titles:
-                label = pg.LabelItem(self._titles[v], size="8pt", color=self._text_color,
-                                     angle=-90 if self.orientation == "columns" else 0)
+                label = Caption(self._titles[v], free="height" if columns else "width", size="8pt",
+                                color=self._text_color, angle=-90 if columns else 0)
                 self._title_items.append(label)
-                if self.orientation == "columns":
-                    self.ci.addItem(label, row=v, col=0)
-                else:
-                    self.ci.addItem(label, row=0, col=v)
+                self.ci.addItem(label, row=v if columns else 0, col=0 if columns else v)
             for i, cell in enumerate(self.cells):
-                r, c = (v, i + 1) if self.orientation == "columns" else (i + 1, v)
-                self.ci.addItem(cell.boxes[view], row=r, col=c)
+                # columns: cell i is column i + 1; rows: cell i is row 1 + 2i, its caption under it
+                self.ci.addItem(cell.boxes[view], row=v if columns else 1 + 2 * i, col=i + 1 if columns else v)
+            # every view row (or column) the same size, whatever the titles ask for
+            (grid.setRowStretchFactor if columns else grid.setColumnStretchFactor)(v, 1)
         for i, cell in enumerate(self.cells):
             cell.set_lookup(*self._luts)
-            if self.orientation == "columns":
+            if columns:
                 self.ci.addItem(cell.caption, row=len(self.views), col=i + 1)
+                grid.setColumnStretchFactor(i + 1, 1)
             else:
-                self.ci.addItem(cell.caption, row=i + 1, col=len(self.views))
+                self.ci.addItem(cell.caption, row=2 + 2 * i, col=0, rowspan=1, colspan=len(self.views))
+                grid.setRowStretchFactor(1 + 2 * i, 1)
+
+    # the height that shows square cells at a given width (a result panel asks no more)
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def sizeHint(self) -> QSize:
+        n = max(1, len(self.cells)) if self.orientation == "columns" else len(self.views)
+        width = 130 * n + 24
+        return QSize(width, self.heightForWidth(width))
+
+    def heightForWidth(self, width: int) -> int:
+        n, v = max(1, len(self.cells)), len(self.views)
+        gap = self.ci.layout.verticalSpacing() if self.ci.layout.verticalSpacing() >= 0 else 3
+        # the labels' own heights once they have text (estimates before)
+        caption = max((c.caption.minimumHeight() for c in self.cells), default=0) or 18
+        title = max((t.minimumHeight() for t in self._title_items), default=0) if self.orientation == "rows" else 0
+        margins = 6
+        if self.orientation == "columns":
+            title_w = max((t.minimumWidth() for t in self._title_items), default=0)
+            side = (width - margins - title_w - gap * n) / n
+            return int(v * (side + gap) + caption + margins)
+        side = (width - margins - gap * (v - 1)) / v
+        return int(title + gap + n * (side + 2 * gap + caption) + margins)
 
     def set_count(self, n: int) -> None:
         """Number of cells (rebuilds only when it changes)."""
         if n != len(self.cells):
             self._build(int(n))
+            self.updateGeometry()
 
     def count(self) -> int:
         return len(self.cells)
@@ -252,9 +304,10 @@ class HeatmapGrid(pg.GraphicsLayoutWidget):
         colors = list(colors) if colors is not None else [None] * len(texts)
         for cell, text, color in zip(self.cells, texts, colors):
             cell.set_caption(text, color or self._text_color)
+        self.updateGeometry()  # more caption lines: a little more height
 
     def captions(self) -> list[str]:
-        return [cell.caption.text for cell in self.cells]
+        return [cell.caption_text for cell in self.cells]
 
     # -- look ------------------------------------------------------------------------
     def set_colormap(self, name: str) -> None:

@@ -102,11 +102,11 @@ class AttributionTab(ExplainTab):
         form.addRow("Explain", self.target)
         self.maps = HeatmapGrid(orientation="rows", titles=("input", "attribution", "overlay"))
         self.maps.setObjectName("attribution_maps")
-        self.maps.setMinimumHeight(120)
         self.layout_.addLayout(form)
         self.layout_.addLayout(run_row)
-        self.layout_.addWidget(self.maps, 1)
-        self.finish_layout()
+        self.add_status()
+        self.layout_.addWidget(self.maps)
+        self.layout_.addStretch(1)
 
         self.estimate: dict | None = None
         self._estimate_call: ServiceCall | None = None

@@ -53,7 +53,6 @@ class ClassifyTab(ExplainTab):
         # one image: the image, its saliency and overlay; the top-5 beside them
         self.maps = HeatmapGrid(orientation="rows", titles=("input", "saliency", "overlay"))
         self.maps.setObjectName("classify_maps")
-        self.maps.setMinimumHeight(120)
         self.top = QTableWidget(0, 2)
         self.top.setObjectName("top5")
         self.top.setHorizontalHeaderLabels(["class", "probability"])
@@ -65,8 +64,9 @@ class ClassifyTab(ExplainTab):
         one = QWidget()
         one_layout = QVBoxLayout(one)
         one_layout.setContentsMargins(0, 0, 0, 0)
-        one_layout.addWidget(self.maps, 3)
-        one_layout.addWidget(self.top, 2)
+        one_layout.addWidget(self.maps)
+        one_layout.addWidget(self.top)
+        one_layout.addStretch(1)
 
         # a folder: accuracy, the table, the confusion matrix
         self.accuracy = QLabel()
@@ -91,15 +91,15 @@ class ClassifyTab(ExplainTab):
 
         self.results = QStackedWidget()
         self.placeholder = muted(QLabel("Pick a run and an image, then Classify."))
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.placeholder.setWordWrap(True)
         self.results.addWidget(self.placeholder)
         self.results.addWidget(one)
         self.results.addWidget(many)
         self.one, self.many = one, many
         self.layout_.addLayout(buttons)
+        self.add_status()
         self.layout_.addWidget(self.results, 1)
-        self.finish_layout()
         self.folder: str | None = None
 
     def busy_changed(self, busy: bool) -> None:
@@ -129,6 +129,8 @@ class ClassifyTab(ExplainTab):
             bar.setMaximumHeight(18)
             self.top.setCellWidget(r, 1, bar)
         self.top.resizeRowsToContents()
+        rows = sum(self.top.rowHeight(r) for r in range(self.top.rowCount()))
+        self.top.setFixedHeight(self.top.horizontalHeader().height() + rows + 2 * self.top.frameWidth())
         image = result.get("image")
         saliency = result.get("saliency")
         if image is not None:

@@ -53,8 +53,8 @@ class ExplainTab(QWidget):
         self.layout_.setContentsMargins(6, 6, 6, 6)
         self.layout_.setSpacing(6)
 
-    def finish_layout(self) -> None:
-        """Message and progress go last (call at the end of the subclass's layout)."""
+    def add_status(self) -> None:
+        """Progress and the message line, under the tab's controls (the subclass places them)."""
         self.layout_.addWidget(self.busy_row)
         self.layout_.addWidget(self.message)
 
