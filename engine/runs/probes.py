@@ -133,12 +133,16 @@ class ProbeWriter:
     """What the probe callbacks write. Rank 0 only (the caller's job)."""
 
     def __init__(self, run_dir: str | os.PathLike) -> None:
-        self.dir = Path(run_dir) / PROBES
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(run_dir) / PROBES  # made at the first write: the trainer creates the run later
         self._series: dict[str, FrameSeries] = {}
         self._health_nodes: list[str] | None = None
 
+    def _ready(self) -> Path:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return self.dir
+
     def series(self, prefix: str) -> FrameSeries:
+        self._ready()
         if prefix not in self._series:
             # validations are few (one per epoch or less) and are all kept
             limit = {EVALUATION: 10**9}.get(prefix)
@@ -158,7 +162,7 @@ class ProbeWriter:
         self._series.clear()
 
     def probe_images(self, e: ev.ProbeImages) -> None:
-        save_npz(self.dir / IMAGES, {"images": e.images, "labels": np.asarray(e.labels, np.int64),
+        save_npz(self._ready() / IMAGES, {"images": e.images, "labels": np.asarray(e.labels, np.int64),
                                      "class_names": _strings(e.classes),
                                      "indices": np.asarray(e.indices, np.int64)})
 
@@ -203,7 +207,7 @@ class ProbeWriter:
                "flags": dict(e.flags)}
         if list(e.nodes) != self._health_nodes:  # the node list once, and again if it changes
             row["nodes"] = self._health_nodes = list(e.nodes)
-        with open(self.dir / HEALTH, "a", encoding="utf-8") as f:
+        with open(self._ready() / HEALTH, "a", encoding="utf-8") as f:
             f.write(json.dumps(row, separators=(",", ":"), allow_nan=False) + "\n")
 
 
