@@ -23,8 +23,19 @@ if TYPE_CHECKING:
     from studio.main_window import MainWindow
 
 
-def _item(text: str, tip: str = "", align_right: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
+class _Number(QTableWidgetItem):
+    """A cell that sorts by its value, not its text ("100.0%" after "99.9%")."""
+
+    def __init__(self, text: str, value: float) -> None:
+        super().__init__(text)
+        self.value = value
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        return self.value < getattr(other, "value", 0.0)
+
+
+def _item(text: str, tip: str = "", align_right: bool = False, value: float | None = None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text) if value is None else _Number(text, value)
     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
     if tip:
         item.setToolTip(tip)
@@ -184,10 +195,9 @@ class ClassifyTab(ExplainTab):
             if wrong:
                 item.setForeground(Qt.GlobalColor.red)
             self.rows.setItem(r, 2, item)
-            c = _item(f"{conf:.1%}", align_right=True)
-            c.setData(Qt.ItemDataRole.UserRole, conf)
-            self.rows.setItem(r, 3, c)
+            self.rows.setItem(r, 3, _item(f"{conf:.1%}", align_right=True, value=conf))
         self.rows.setSortingEnabled(True)
+        self.rows.sortItems(0, Qt.SortOrder.AscendingOrder)  # file order, as the service listed them
         skipped = result.get("skipped") or []
         accuracy = result.get("accuracy")
         text = f"{len(rows)} images"
@@ -208,6 +218,7 @@ class ClassifyTab(ExplainTab):
                 self.confusion.setObjectName("folder_confusion")
                 self.confusion.setMinimumHeight(160)
                 self.folder_split.addWidget(self.confusion)
+                self.folder_split.setSizes([1, 1])  # the table and the matrix share the height
             self.confusion.set_matrix(np.asarray(confusion, np.int64), classes)
             self.confusion.show()
         elif self.confusion is not None:
