@@ -94,7 +94,6 @@ def train_child(args: argparse.Namespace, probes: bool) -> dict:
 def round_times(args: argparse.Namespace) -> dict:
     """Milliseconds of one probe round of each kind on LeNet-5 (8 probe images), in the worker's
     setting: run_probes alone, and each callback's whole round (event building, probes/ write)."""
-    import numpy as np
     import torch
 
     from engine.explain.probes import run_probes
@@ -156,7 +155,8 @@ def run_child(flag: str, args: argparse.Namespace) -> dict:
 
 def summary(values: list[float]) -> str:
     m = statistics.median(values)
-    return f"median {m:8.1f}  min {min(values):8.1f}  max {max(values):8.1f}  (spread {100 * (max(values) - min(values)) / m:.1f} %)"
+    spread = 100 * (max(values) - min(values)) / m
+    return f"median {m:8.1f}  min {min(values):8.1f}  max {max(values):8.1f}  (spread {spread:.1f} %)"
 
 
 def main(argv=None) -> int:
@@ -199,8 +199,9 @@ def main(argv=None) -> int:
                 got[k][kind].append(results[kind][k])
         got["share"].append(results["probes"]["probe_share"])
         p, q = results["probes"], results["plain"]
+        cpu = p["cpu_images_per_s"] / q["cpu_images_per_s"]
         print(f"  run {i + 1}: probes {p['images_per_s']:6.0f} img/s, off {q['images_per_s']:6.0f} img/s "
-              f"(ratio {p['images_per_s'] / q['images_per_s']:.3f}, CPU time {p['cpu_images_per_s'] / q['cpu_images_per_s']:.3f}); "
+              f"(ratio {p['images_per_s'] / q['images_per_s']:.3f}, CPU time {cpu:.3f}); "
               f"probe events {p['events']}, probes took {100 * p['probe_share']:.2f} % of the training time",
               flush=True)
     shares = [r for r in got["share"]]
