@@ -50,8 +50,8 @@ class StreamSeries:
         self.item = pg.PlotDataItem(pen=pen, antialias=False, connect="finite", name=name)
         if symbol:
             self.item.setSymbol(symbol)
-            self.item.setSymbolSize(5)
-            self.item.setSymbolPen(None)
+            self.item.setSymbolSize(7)  # a handful of points (one per validation): easy to see
+            self.item.setSymbolPen(pg.mkPen("w", width=1))
             self.item.setSymbolBrush(pg.mkBrush(color))
         self.item.setDownsampling(auto=False)  # the pyramid does it
         self.dirty = True

@@ -34,7 +34,7 @@ PLOTS = (
     ("loss", "Loss", "loss", (("train", "loss"), ("val", "loss")), True),
     ("accuracy", "Accuracy", "accuracy", (("train", "accuracy"), ("val", "accuracy")), False),
     ("lr", "Learning rate", "lr", (("train", "lr"),), True),
-    ("images_per_s", "Throughput", "images/s", (("train", "images_per_s"),), False),
+    ("images_per_s", "Images/s", "images/s", (("train", "images_per_s"),), False),
     ("gpu_mem", "GPU memory", "peak allocated", (("train", "gpu_mem"),), False),
 )
 CSV_COLUMNS = ("run", "split", "step", "epoch", "loss", "accuracy", "lr", "images_per_s", "gpu_mem", "time")

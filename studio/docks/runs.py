@@ -46,7 +46,7 @@ class RunsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in zip(range(len(COLUMNS)), (230, 110, 130, 70, 80, 60, 80, 60, 110)):
+        for col, width in zip(range(len(COLUMNS)), (200, 90, 120, 60, 80, 60, 90, 50, 110)):
             self.table.setColumnWidth(col, width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)

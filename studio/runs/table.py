@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate
 
 from studio.runs.handle import RunHandle
 from studio.runs.manager import RunManager
@@ -193,22 +193,34 @@ class RunsModel(QAbstractTableModel):
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """A progress bar in the Progress column, with the epoch text on it."""
+    """A flat progress bar in the Progress column with the epoch text on it (drawn by hand: the
+    platform's bar puts a white trough on a selected row and clips its text at the chunk)."""
 
     def paint(self, painter, option, index) -> None:
         fraction = index.data(ProgressRole)
         if fraction is None:
             super().paint(painter, option, index)
             return
-        if option.state & QStyle.StateFlag.State_Selected:
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
             painter.fillRect(option.rect, option.palette.highlight())
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 3, -2, -3)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(round(fraction * 1000))
-        bar.text = index.data(Qt.ItemDataRole.DisplayRole) or f"{fraction:.0%}"
-        bar.textVisible = True
-        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
-        bar.palette = option.palette
-        style = option.widget.style() if option.widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        rect = QRectF(option.rect.adjusted(3, 4, -3, -4))
+        trough = QColor(option.palette.color(QPalette.ColorRole.Mid))
+        trough.setAlpha(90)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(trough)
+        painter.drawRoundedRect(rect, 3, 3)
+        state = index.siblingAtColumn(STATE).data(HandleRole).state
+        chunk = QColor(STATE_COLOURS.get(state, "#1e88e5") if state != "finished" else "#43a047")
+        chunk.setAlpha(200)
+        painter.setBrush(chunk)
+        done = QRectF(rect)
+        done.setWidth(rect.width() * max(0.0, min(1.0, fraction)))
+        if done.width() > 0:
+            painter.drawRoundedRect(done, 3, 3)
+        painter.setPen(option.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                            else QPalette.ColorRole.Text))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, index.data(Qt.ItemDataRole.DisplayRole) or f"{fraction:.0%}")
+        painter.restore()
