@@ -126,6 +126,8 @@ class _ServiceDialog(QDialog):
         self.say(working)
         self.bar.show()
         self.go.setEnabled(False)
+        if self.call is not None:
+            self.call.deleteLater()  # the previous attempt's, answered
         self.call = call(self.window_.studio, kind, payload, self)
         self.call.done.connect(self.succeeded)
         self.call.failed.connect(self._failed)

@@ -175,6 +175,9 @@ class AttributionTab(ExplainTab):
         except ValueError:
             return  # nothing to estimate yet: the Run button says what is missing
         self.cost.setText("estimating the cost…")
+        if self._estimate_call is not None:
+            self._estimate_call.cancel()
+            self._estimate_call.deleteLater()
         c = call(self.window_.studio, "attribute", payload, self)
         self._estimate_call = c
         c.done.connect(lambda result: self._estimated(c, result))

@@ -61,8 +61,9 @@ class ExplainTab(QWidget):
     # -- requests ---------------------------------------------------------------------
     def request(self, kind: str, payload: dict, on_done: Callable[[dict], None], working: str = "",
                 show_progress: bool = True) -> ServiceCall:
-        if self.call is not None and self.call.active:
-            self.call.cancel()
+        if self.call is not None:
+            self.call.cancel()  # (nothing when it has answered)
+            self.call.deleteLater()  # one call object per tab at a time
         self.last_payload = payload
         self.say(working)
         c = call(self.window_.studio, kind, payload, self)
