@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSlider, QVBoxLayout, QWidget)
@@ -328,9 +329,14 @@ class CurvesPanel(QWidget):
                     out.writerows(("" if isinstance(v, float) and v != v else v for v in row)
                                   for row in zip(*columns))
             return Path(path)
-        return background.start(write, on_done=lambda p: self.window_.statusBar().showMessage(
-            f"Exported {p.name}", 4000), on_error=lambda e: self.window_.show_error(
-            "Not exported", f"{path} could not be written: {e}", e))
+        def done(p: Path) -> None:
+            if shiboken6.isValid(self):  # the window may have closed meanwhile
+                self.window_.statusBar().showMessage(f"Exported {p.name}", 4000)
+
+        def failed(e: BaseException) -> None:
+            if shiboken6.isValid(self):
+                self.window_.show_error("Not exported", f"{path} could not be written: {e}", e)
+        return background.start(write, on_done=done, on_error=failed)
 
     def export_png(self, path: str | Path) -> bool:
         for plot in self.plots.values():

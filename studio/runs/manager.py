@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.runs import failures
@@ -213,7 +214,7 @@ class RunManager(QObject):
         project = handle.project
 
         def done(flops) -> None:
-            if flops is not None and handle in self._runs:
+            if flops is not None and shiboken6.isValid(handle) and handle in self._runs:
                 handle.flops = flops
                 handle.changed.emit()
         background.start(lambda task: project_flops(project), on_done=done)

@@ -186,3 +186,23 @@ def test_curves_dock_overlays_runs_reads_out_and_exports(window, tmp_path, qtbot
 def pg_point(x, y):
     from PySide6.QtCore import QPointF
     return QPointF(x, y)
+
+
+def test_accuracy_vs_flops_marks_the_pareto_front(window, tmp_path, qtbot):
+    from studio.runs.pareto import pareto_front
+    assert pareto_front([(10, 0.5), (5, 0.6), (20, 0.9), (30, 0.8), (5, 0.4)]) == [1, 2]
+    runs = [write_run(tmp_path / "runs" / name, epochs=e) for name, e in (("small", 1), ("big", 3))]
+    handles = [window.run_actions.open_run_dir(r) for r in runs]
+    qtbot.waitUntil(lambda: all(h.flops for h in handles), timeout=10_000)
+    handles[0].flops //= 2  # a cheaper model, less accurate: both on the front
+    window.show_dock("pareto")
+    panel = window.panel("pareto")
+    panel.refresh()
+    assert {h for h, _f, _a in panel.points} == set(handles)
+    assert panel.front_runs == handles
+    handles[0].flops *= 4  # now costlier and worse: dominated
+    panel.refresh()
+    assert panel.front_runs == [handles[1]]
+    spot = next(s for s in panel.dots.points() if s.data() is handles[0])
+    panel._clicked(panel.dots, [spot])
+    assert window.runs.current() is handles[0]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.runs.metrics import read_metrics
@@ -77,7 +77,10 @@ def studio(qapp, home, engine, monkeypatch):
             with_signal(h.state_changed, lambda st: st in ("stopped", "finished", "failed", "interrupted"),
                         h.stop, 30_000)
     monkeypatch.setattr(QMessageBox, "exec", lambda self: QMessageBox.StandardButton.Discard)
-    for w in list(s.windows):
+    for w in list(s.windows):  # panels' reads still in flight land while their panels exist
+        for pool in w.findChildren(QThreadPool):
+            pool.waitForDone(10_000)
+        settle()
         w.close()
     s.engine = None  # the module's engine outlives this Studio
     s.shutdown()
@@ -366,3 +369,50 @@ def test_interrupted_runs_are_offered_for_resuming_at_start(studio, finished_run
     w.runs.rescan()  # asked once per run, not at every scan
     qtbot.waitUntil(lambda: not w.runs._scan.running, timeout=5000)
     assert len(asked) == 1
+
+
+def test_more_epochs_for_a_finished_run_and_a_new_run_from_its_weights(window, finished_run, qtbot):
+    import shutil
+    run = window.document.path.parent / "runs" / "done"
+    shutil.copytree(finished_run, run)
+    handle = window.run_actions.open_run_dir(run)
+    wait_state(qtbot, handle, "finished", timeout=10_000)
+    qtbot.waitUntil(lambda: handle.can_resume and window.panel("runs").a_more.isEnabled(), timeout=5000)
+    window.runs.resume(handle, epochs=3)  # continue a finished run to a new total
+    qtbot.waitUntil(lambda: handle.state == "finished" and handle.epoch == 3, timeout=RUN_MS)
+    assert read_status(run / "status.json")["epochs"] == 3
+    assert handle.history.val.col("epoch").tolist() == [1, 2, 3]
+    doc = window.document
+    child = window.runs.start_from(handle, doc.to_dict(), doc.path)
+    assert window.runs.current() is child and child.project["training"]["init_from"] == {"run": str(handle.run_dir)}
+    wait_state(qtbot, child, "finished")
+    config = json.loads((child.run_dir / "config.json").read_text())
+    assert config["training"]["init_from"]["run"] == str(handle.run_dir)
+    log = (child.run_dir / "log.txt").read_text()
+    assert "fine-tuning from" in log and "loaded 10 tensors of 5 layer(s)" in log
+
+
+def test_clone_opens_the_snapshot_as_a_new_project(window, finished_run, qtbot):
+    handle = window.run_actions.open_run_dir(finished_run)
+    qtbot.waitUntil(lambda: bool(handle.project), timeout=10_000)
+    before = list(window.studio.windows)
+    window.panel("runs").a_clone_open.trigger()
+    (clone,) = [w for w in window.studio.windows if w not in before]
+    assert clone.document.path is None and clone.document.project.name == "tiny (clone)"
+    assert clone.document.project.training["epochs"] == 2
+
+
+def test_a_run_folder_dropped_on_the_window_opens_as_a_run(window, finished_run, qtbot):
+    from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(finished_run))])
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    window.dropEvent(QDropEvent(QPoint(10, 10).toPointF(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: window.runs.current() is not None
+                    and window.runs.current().run_dir == finished_run.resolve(), timeout=5000)
+    assert window.docks["curves"].isVisible()
