@@ -116,12 +116,12 @@ def make_trainer(args: argparse.Namespace, callbacks: Iterable, control):
     from engine.runs.layout import default_runs_parent, new_run_path
     from engine.train.trainer import Trainer
 
-    if args.resume:
+    if args.resume:  # under torchrun, rank 0 alone judges whether the run is still alive
         return Trainer.resume(args.resume, epochs=args.epochs, device=args.device, callbacks=callbacks,
-                              control=control)
+                              control=control, check_running=_rank() == 0)
     if distributed_worker() and _restarted(args.run_dir):  # torchrun restarted the workers: go on
         return Trainer.resume(args.run_dir, epochs=args.epochs, device=args.device, callbacks=callbacks,
-                              control=control)
+                              control=control, check_running=False)
     project = load(args.file)
     run_dir = Path(args.run_dir) if args.run_dir else new_run_path(default_runs_parent(args.file), project.name)
     init_from = str(Path(args.init_from).resolve()) if args.init_from else None  # relative to here, not FILE
@@ -151,7 +151,8 @@ def _restarted(run_dir: str) -> bool:
 def _install_signals(control) -> Callable[[], None]:
     """First Ctrl-C/SIGTERM: graceful stop with a checkpoint; a second Ctrl-C: stop at once."""
     def handler(signum, frame):
-        if control.stop_reason is not None and signum == signal.SIGINT:
+        asked = control.stop_reason or getattr(control, "requested", None)  # AgreedControl: noted, not agreed yet
+        if asked is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
         control.stop("interrupted", wake=False)  # a signal handler takes no locks
 

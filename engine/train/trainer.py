@@ -108,11 +108,14 @@ class Trainer:
     # -- resuming ---------------------------------------------------------------------------
     @classmethod
     def resume(cls, run_dir: str | os.PathLike, *, epochs: int | None = None, device: str | None = None,
-               callbacks: Iterable[Callback] = (), control: Control | None = None, **kw) -> "Trainer":
-        """A trainer that continues ``run_dir`` from its latest checkpoint (``epochs`` is the total)."""
+               callbacks: Iterable[Callback] = (), control: Control | None = None, check_running: bool = True,
+               **kw) -> "Trainer":
+        """A trainer that continues ``run_dir`` from its latest checkpoint (``epochs`` is the total).
+        ``check_running=False`` where the writer is known to be gone (torchrun restarted it) or is
+        checked by rank 0 (a heartbeat from another machine may look alive)."""
         run = open_run(run_dir)
         status = read_status(run.status)
-        if effective_state(status) == "running":
+        if check_running and effective_state(status) == "running":
             raise RunDirError(f"{run.path} is still running (pid {status.get('pid')}); stop it first", key="run_dir")
         ckpt = latest_checkpoint(run.checkpoints)
         if ckpt is None:
