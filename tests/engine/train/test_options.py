@@ -150,6 +150,27 @@ def test_accumulated_micro_batches_make_the_whole_batch_update(parts):
     assert not torch.equal(whole[0].weight, mlp()[0].weight)
 
 
+def test_fp16_loss_scaling_skips_an_overflowing_step_and_counts_it():
+    """The GradScaler path (CUDA in a run; its CPU twin here): an inf loss skips the update."""
+    class BlowsUpOnce(nn.Module):
+        calls = 0
+
+        def forward(self, out, y):
+            self.calls += 1
+            loss = F.cross_entropy(out.float(), y)
+            return loss * float("inf") if self.calls == 2 else loss
+    model = mlp()
+    step = TrainStep(model, BlowsUpOnce(), torch.optim.SGD(model.parameters(), lr=0.1), precision="fp16",
+                     device=torch.device("cpu"), clip_norm=1.0)
+    x, y = batch()
+    weights = []
+    for _ in range(3):
+        step(x, y)
+        weights.append(model[0].weight.detach().clone())
+    assert int(step.skipped_steps) == 1
+    assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[1], weights[2])
+
+
 def test_accumulation_that_does_not_divide_the_batch_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="do not divide") as e:
         Trainer(make_project(batch_size=32, gradient={"accumulation": 3}), run_dir=tmp_path / "r").setup()
