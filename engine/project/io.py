@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from engine.errors import (DuplicateIdError, GraphError, LayerStudioError, Param
 from engine.graph import Graph
 from engine.project.document import FORMAT, Project
 from engine.project.migrate import migrate
+from engine.runs.atomic import write_bytes_atomic
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
@@ -249,20 +249,7 @@ def save(project: Project, path: str | os.PathLike) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_bytes_atomic(path, data)
 
 
 __all__ = ["GraphError", "dumps", "from_dict", "graph_from_dict", "load", "loads", "save", "write_atomic"]

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Iterator
 
 TMP_SUFFIX = ".tmp"
 
@@ -33,12 +34,15 @@ def temp_path_for(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, fsync: bool = True) -> None:
+@contextmanager
+def atomic_file(path: str | os.PathLike, *, fsync: bool = True) -> Iterator[IO[bytes]]:
+    """Write ``path`` through the yielded binary file; it replaces ``path`` only if the block
+    ends without an exception (otherwise the temp file is removed and ``path`` is untouched)."""
     path = Path(path)
     fd, tmp = temp_path_for(path)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             if fsync:
                 os.fsync(f.fileno())
@@ -46,6 +50,11 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, fsync: bool = Tr
     except BaseException:
         _unlink(tmp)
         raise
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, fsync: bool = True) -> None:
+    with atomic_file(path, fsync=fsync) as f:
+        f.write(data)
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any, *, fsync: bool = True) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from engine.errors import RunDirError
-from engine.runs.atomic import fsync_dir, temp_path_for
+from engine.runs.atomic import atomic_file, fsync_dir, temp_path_for
 
 FORMAT = "layerstudio-checkpoint"
 VERSION = 1
@@ -30,19 +30,8 @@ VERSION = 1
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """Temp file in the same folder, fsync, ``os.replace``: a reader sees the old file or the new."""
     path = Path(path)
-    fd, tmp = temp_path_for(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, "version": VERSION, **state}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_file(path) as f:
+        torch.save({"format": FORMAT, "version": VERSION, **state}, f)
     fsync_dir(path.parent)
 
 
