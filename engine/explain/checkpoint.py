@@ -11,8 +11,8 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from engine.build.weights import mismatch, strip_wrappers
 from engine.errors import ExplainError
-from engine.explain.layers import node_id_of
 from engine.explain.model_state import unwrap
 
 
@@ -43,28 +43,9 @@ def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor] | str | os.
     if not isinstance(state, Mapping):
         state = read_state_dict(state)
     module = unwrap(model)
-    # DDP/compile wrappers saved as-is prefix every key; accept those too
-    state = {k.removeprefix("module.").removeprefix("_orig_mod."): v for k, v in state.items()}
-    own = module.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    wrong = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or wrong:
-        problems = []
-        if wrong:
-            k = wrong[0]
-            problems.append(f"{k} has shape {list(state[k].shape)} in the checkpoint and "
-                            f"{list(own[k].shape)} in the graph"
-                            + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""))
-        if missing:
-            problems.append(f"{len(missing)} weight(s) missing from the checkpoint: {_few(missing)}")
-        if unexpected:
-            problems.append(f"{len(unexpected)} weight(s) the graph has no place for: {_few(unexpected)}")
-        first = (wrong or missing or unexpected)[0]
-        raise ExplainError("the checkpoint does not match the graph: " + "; ".join(problems),
-                           node=node_id_of(module, first.rpartition(".")[0]), key="checkpoint")
+    state = strip_wrappers(state)
+    problem = mismatch(module, state, "the checkpoint")
+    if problem:
+        message, node = problem
+        raise ExplainError(message, node=node, key="checkpoint")
     module.load_state_dict(state, strict=True)
-
-
-def _few(keys: list[str], n: int = 3) -> str:
-    return ", ".join(keys[:n]) + (", …" if len(keys) > n else "")

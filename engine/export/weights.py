@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from engine.build.weights import mismatch, strip_wrappers
 from engine.errors import ExportError, RunDirError
 from engine.runs import open_run
 from engine.runs.checkpoints import best_checkpoint, latest_checkpoint
@@ -35,42 +36,17 @@ def run_weights(run_dir: str | os.PathLike, which: str = "best") -> dict[str, to
     state = load_checkpoint(path).get("model")
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise RunDirError(f"{path.name} holds no model weights", key="checkpoint")
-    # DDP / torch.compile wrappers saved as-is prefix every key
-    return {k.removeprefix("module.").removeprefix("_orig_mod."): v for k, v in state.items()}
+    return strip_wrappers(state)
 
 
 def load_matching(module: nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:
     """Copy ``state`` into ``module`` or raise one ``ExportError`` saying what does not match."""
-    own = module.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    wrong = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or wrong:
-        problems = []
-        if wrong:
-            k = wrong[0]
-            problems.append(f"{k} has shape {list(state[k].shape)} in {source} and {list(own[k].shape)} "
-                            f"in the graph" + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""))
-        if missing:
-            problems.append(f"{len(missing)} weight(s) of the graph are missing: {_few(missing)}")
-        if unexpected:
-            problems.append(f"{len(unexpected)} weight(s) have no place in the graph: {_few(unexpected)}")
-        first = (wrong or missing or unexpected)[0]
-        node = _node_of(module, first.rpartition(".")[0])
-        raise ExportError(f"the weights of {source} do not match the graph: " + "; ".join(problems),
-                          node=node, key="weights")
+    problem = mismatch(module, state, f"the weights of {source}")
+    if problem:
+        raise ExportError(problem[0], node=problem[1], key="weights")
     module.load_state_dict(state, strict=True)
 
 
 def tensors_only(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """A plain dict of detached CPU tensors: what ``torch.load(weights_only=True)`` reads back."""
     return {k: v.detach().to("cpu").clone() for k, v in state.items()}
-
-
-def _node_of(module: nn.Module, attr: str) -> str | None:
-    names = getattr(module, "layer_names", {})
-    return next((node for node, name in names.items() if name == attr), None)
-
-
-def _few(keys: list[str], n: int = 3) -> str:
-    return ", ".join(keys[:n]) + (", …" if len(keys) > n else "")

@@ -43,6 +43,6 @@ def test_checkpoint_of_another_graph_names_the_node(lenet5, tmp_path):
     build = pytest.importorskip("engine.build")
     resnet = build.build_module(load(TEMPLATES / "resnet.json").graph)
     torch.save(resnet.state_dict(), tmp_path / "resnet.pt")
-    with pytest.raises(ExplainError, match="does not match the graph") as e:
+    with pytest.raises(ExplainError, match="and the graph do not match") as e:
         load_weights(lenet5, tmp_path / "resnet.pt")
     assert e.value.key == "checkpoint" and e.value.node in lenet5.layer_names

@@ -144,7 +144,7 @@ def test_checkpoints_load_or_say_why_not(tmp_path, net):
         load_weights(other, tmp_path / "last.pt")
     assert e.value.node == "fc" and e.value.key == "checkpoint"
     partial = {k: v for k, v in trained.state_dict().items() if not k.startswith("0.")}
-    with pytest.raises(ExplainError, match="2 weight\\(s\\) missing from the checkpoint: 0.weight, 0.bias") as e:
+    with pytest.raises(ExplainError, match="2 weight\\(s\\) of the graph are missing from the checkpoint: 0.weight, 0.bias") as e:
         load_weights(target, partial)
     assert e.value.node == "conv-1"
     (tmp_path / "junk.pt").write_bytes(b"this is no checkpoint")

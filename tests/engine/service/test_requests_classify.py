@@ -135,7 +135,7 @@ def test_bad_inputs_get_one_clear_message(trained, ask, tmp_path):
     project["graph"]["nodes"][1]["params"]["out_channels"] = 8
     (other / "project.json").write_text(json.dumps(project))
     reply, _ = ask("classify", {"run_dir": str(other), "index": 0})
-    assert not reply["ok"] and reply["error"]["node"] == "conv1" and "does not match" in reply["error"]["message"]
+    assert not reply["ok"] and reply["error"]["node"] == "conv1" and "do not match" in reply["error"]["message"]
 
 
 def test_models_are_cached_per_run_and_checkpoint_until_the_file_changes(trained):
