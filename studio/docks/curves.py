@@ -116,7 +116,7 @@ class CurvesPanel(QWidget):
         self.grid.setContentsMargins(2, 2, 2, 2)
         self.grid.setSpacing(4)
         for name, title, ylabel, _series, _log in PLOTS:
-            plot = StreamPlot(title=title)
+            plot = StreamPlot(self.area, title=title)  # parented: a plot not laid out (GPU) is still owned
             plot.setObjectName(f"curve_{name}")
             plot.setMinimumSize(160, 120)
             plot.x_format = self._x_text

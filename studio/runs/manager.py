@@ -44,6 +44,7 @@ class RunManager(QObject):
         self._runs: list[RunHandle] = []
         self._current: RunHandle | None = None
         self._compared: list[RunHandle] = []
+        self._by_path: dict[Path, RunHandle] = {}  # normalised run directory → its handle
         self._folders: list[Path] = []
         self._scan = background.Latest()
         self._scan_timer = QTimer(self)
@@ -92,8 +93,7 @@ class RunManager(QObject):
         return out
 
     def find(self, path: str | Path) -> RunHandle | None:
-        target = _norm(path)
-        return next((h for h in self._runs if h.run_dir is not None and _norm(h.run_dir) == target), None)
+        return self._by_path.get(_norm(path))
 
     def open_run_dir(self, path: str | Path) -> RunHandle:
         """A run directory (finished or live): listed, made current, read and followed."""
@@ -125,16 +125,16 @@ class RunManager(QObject):
             return
         from studio.runs.scan import scan
         folders = list(self._folders)
-        known = {_norm(h.run_dir) for h in self._runs if h.run_dir is not None and h.state != "queued"}
+        known = {p for p, h in self._by_path.items() if h.state != "queued"}
         self._scan.start(lambda task: scan(folders, known), on_done=self._scanned,
                          on_error=lambda e: log.warning("scanning runs failed: %s", e))
 
     def _scanned(self, found: list) -> None:
         added = False
         for f in found:
-            handle = self.find(f.path)
+            handle = self._by_path.get(f.path)  # scan paths are under normalised folders
             if handle is None:
-                handle = RunHandle(run_dir=_norm(f.path), parent=self)
+                handle = RunHandle(run_dir=f.path, parent=self)
                 handle.created = f.mtime
                 self._add(handle, announce=False)
                 added = True
@@ -160,7 +160,7 @@ class RunManager(QObject):
         if added:
             self.runs_changed.emit()
         self.scanned.emit()
-        self._offer_resume([self.find(f.path) for f in found if f.state == "interrupted"])
+        self._offer_resume([self._by_path.get(f.path) for f in found if f.state == "interrupted"])
 
     def _offer_resume(self, handles: list) -> None:
         fresh = [h for h in handles if h is not None and h.training is None and h.state == "interrupted"
@@ -277,7 +277,9 @@ class RunManager(QObject):
         request = dict(handle.request or {})
         training = TrainingRun(engine, **request)
         handle.attach(training)
-        handle.failed.connect(lambda f, h=handle: self.failure.emit(h, f))
+        if not getattr(handle, "_reports_failures", False):  # once per handle, however often it resumes
+            handle._reports_failures = True
+            handle.failed.connect(lambda f, h=handle: self.failure.emit(h, f))
         training.finished.connect(lambda _e, h=handle: self._ended(h))
         training.start()
 
@@ -314,6 +316,8 @@ class RunManager(QObject):
     # -- bookkeeping ---------------------------------------------------------------------------
     def _add(self, handle: RunHandle, announce: bool = True) -> RunHandle:
         self._runs.append(handle)
+        if handle.run_dir is not None:
+            self._by_path[_norm(handle.run_dir)] = handle
         if announce:
             self.runs_changed.emit()
         return handle
@@ -321,6 +325,8 @@ class RunManager(QObject):
     def _remove(self, handle: RunHandle) -> None:
         if handle in self._runs:
             self._runs.remove(handle)
+            for path in [p for p, h in self._by_path.items() if h is handle]:
+                del self._by_path[path]
             handle.close()
             if handle is self._current:
                 self.set_current(None)

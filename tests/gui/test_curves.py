@@ -19,6 +19,19 @@ from widgets.peak_pyramid import FANOUT, PeakPyramid
 from widgets.smoothing import ema
 
 
+@pytest.fixture
+def win(window, studio):
+    """The shared main window; before it closes, its panels' reads still in flight are let land
+    (a late result must not reach a panel that is gone)."""
+    yield window
+    from PySide6.QtCore import QThreadPool
+    from test_window_fixtures import settle
+    for w in list(studio.windows):
+        for pool in w.findChildren(QThreadPool):
+            pool.waitForDone(10_000)
+    settle()
+
+
 def brute_ema(x, w):
     out, s = [], None
     for v in x:
@@ -139,7 +152,8 @@ def write_run(path, steps_per_epoch=20, epochs=3, running=False):
     return path
 
 
-def test_curves_dock_overlays_runs_reads_out_and_exports(window, tmp_path, qtbot):
+def test_curves_dock_overlays_runs_reads_out_and_exports(win, tmp_path, qtbot):
+    window = win
     a = write_run(tmp_path / "runs" / "first-run")
     b = write_run(tmp_path / "runs" / "second-run", epochs=2)
     window.show_dock("curves")
@@ -188,7 +202,8 @@ def pg_point(x, y):
     return QPointF(x, y)
 
 
-def test_accuracy_vs_flops_marks_the_pareto_front(window, tmp_path, qtbot):
+def test_accuracy_vs_flops_marks_the_pareto_front(win, tmp_path, qtbot):
+    window = win
     from studio.runs.pareto import pareto_front
     assert pareto_front([(10, 0.5), (5, 0.6), (20, 0.9), (30, 0.8), (5, 0.4)]) == [1, 2]
     runs = [write_run(tmp_path / "runs" / name, epochs=e) for name, e in (("small", 1), ("big", 3))]
