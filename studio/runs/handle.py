@@ -62,6 +62,7 @@ class RunHandle(QObject):
         self.request: dict[str, Any] | None = None  # how to start it (TrainingRun keywords) while queued
         self.training: "TrainingRun | None" = None
         self.follower: "RunFollower | None" = None
+        self.seen_on_disk = False  # listed by a scan of its folder (so its folder vanishing means removed)
 
     def __repr__(self) -> str:
         return f"<RunHandle {self.name} {self.state}>"

@@ -45,6 +45,7 @@ class RunManager(QObject):
         self._current: RunHandle | None = None
         self._compared: list[RunHandle] = []
         self._by_path: dict[Path, RunHandle] = {}  # normalised run directory → its handle
+        self._deleted: set[Path] = set()  # folders being removed (a scan in flight may still list them)
         self._folders: list[Path] = []
         self._scan = background.Latest()
         self._scan_timer = QTimer(self)
@@ -126,18 +127,23 @@ class RunManager(QObject):
         from studio.runs.scan import scan
         folders = list(self._folders)
         known = {p for p, h in self._by_path.items() if h.state != "queued"}
-        self._scan.start(lambda task: scan(folders, known), on_done=self._scanned,
+        self._scan.start(lambda task: scan(folders, known), on_done=lambda found: self._scanned(found, folders),
                          on_error=lambda e: log.warning("scanning runs failed: %s", e))
 
-    def _scanned(self, found: list) -> None:
+    def _scanned(self, found: list, folders: list[Path] | None = None) -> None:
         added = False
+        paths = {f.path for f in found}
+        self._deleted &= paths  # a deleted folder that is gone at last
         for f in found:
+            if f.path in self._deleted:
+                continue  # being deleted: the scan saw it before it went
             handle = self._by_path.get(f.path)  # scan paths are under normalised folders
             if handle is None:
                 handle = RunHandle(run_dir=f.path, parent=self)
                 handle.created = f.mtime
                 self._add(handle, announce=False)
                 added = True
+            handle.seen_on_disk = True
             if handle.is_live or handle.state == "queued":
                 continue
             if f.config:
@@ -159,8 +165,15 @@ class RunManager(QObject):
             handle.changed.emit()
         if added:
             self.runs_changed.emit()
+        for handle in self._vanished(paths, folders or []):  # removed by someone else
+            self._remove(handle)
         self.scanned.emit()
         self._offer_resume([self._by_path.get(f.path) for f in found if f.state == "interrupted"])
+
+    def _vanished(self, paths: set[Path], folders: list[Path]) -> list[RunHandle]:
+        folders = set(folders)
+        return [h for p, h in list(self._by_path.items()) if h.seen_on_disk and p.parent in folders
+                and p not in paths and not h.is_live and h.state != "queued"]
 
     def _offer_resume(self, handles: list) -> None:
         fresh = [h for h in handles if h is not None and h.training is None and h.state == "interrupted"
@@ -183,8 +196,10 @@ class RunManager(QObject):
     def _notify(self, handle: RunHandle, failure: dict) -> None:
         from studio.runs.notify import show_failure
         window = self._window()
-        if window is not None:
-            window.statusBar().showMessage(f"{handle.name} failed: {failure.get('message', '')}", 10000)
+        if window is None:  # quitting: the run's row and status.json keep the failure
+            log.warning("run %s failed: %s", handle.name, failure.get("message"))
+            return
+        window.statusBar().showMessage(f"{handle.name} failed: {failure.get('message', '')}", 10000)
         show_failure(window, handle, failure)
 
     # -- starting runs -------------------------------------------------------------------------
@@ -306,12 +321,17 @@ class RunManager(QObject):
         self._remove(handle)
         if path is None or not path.exists():
             return None
+        self._deleted.add(_norm(path))
 
         def remove(task) -> Path:
             shutil.rmtree(path)
             return path
-        return background.start(remove, on_done=self.deleted.emit,
-                                on_error=lambda e: log.warning("could not delete %s: %s", path, e))
+
+        def failed(e: BaseException) -> None:
+            window = self._window()
+            if window is not None:
+                window.show_error("Run not deleted", f"{path} could not be removed: {e}", e)
+        return background.start(remove, on_done=self.deleted.emit, on_error=failed)
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _add(self, handle: RunHandle, announce: bool = True) -> RunHandle:

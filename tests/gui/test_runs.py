@@ -335,6 +335,15 @@ def test_delete_asks_first_and_never_a_live_run(window, finished_run, monkeypatc
     panel.a_delete.trigger()
     qtbot.waitUntil(lambda: not run.exists(), timeout=10_000)
     assert window.runs.find(run) is None and panel.model.row_of(handle) == -1
+    # a run folder removed by someone else leaves the list at the next scan
+    other = window.document.path.parent / "runs" / "other-run"
+    shutil.copytree(finished_run, other)
+    window.runs.rescan()
+    qtbot.waitUntil(lambda: window.runs.find(other) is not None, timeout=10_000)
+    shutil.rmtree(other)
+    qtbot.waitUntil(lambda: not window.runs._scan.running, timeout=5000)
+    window.runs.rescan()
+    qtbot.waitUntil(lambda: window.runs.find(other) is None, timeout=10_000)
 
 
 def test_train_refuses_a_project_with_errors(window, qtbot):
